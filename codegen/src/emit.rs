@@ -1,0 +1,903 @@
+//! Emission of the root structs, `AnyEvent` and `SCHEMAS`.
+
+use std::collections::BTreeMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::{Error, EventSpec, Namespace};
+
+/// `foo-bar.baz` → `FooBarBaz`; never empty, never starting with a digit.
+pub(crate) fn pascal(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let p = cleaned.to_upper_camel_case();
+    if p.is_empty() {
+        "Field".to_string()
+    } else if p.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("E{p}")
+    } else {
+        p
+    }
+}
+
+/// The Rust type name of an event type (`db.query` → `DbQuery`).
+pub(crate) fn type_name(event_type: &str) -> String {
+    pascal(event_type)
+}
+
+fn snake(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let s = cleaned.to_snake_case();
+    if s.is_empty() {
+        "field".to_string()
+    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+fn is_keyword(s: &str) -> bool {
+    syn::parse_str::<syn::Ident>(s).is_err()
+}
+
+/// A valid identifier (possibly raw) for a snake-case name.
+fn ident_for(name: &str) -> Ident {
+    if matches!(name, "self" | "Self" | "super" | "crate" | "_") {
+        Ident::new(&format!("{name}_"), Span::call_site())
+    } else if is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+/// The module name of a schema folder.
+pub(crate) fn module_ident(folder: &str) -> String {
+    let s = snake(folder);
+    if is_keyword(&s) || matches!(s.as_str(), "self" | "super" | "crate" | "_") {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
+/// How the runtime hooks treat a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Str,
+    Float,
+    Value,
+    Map,
+    Array,
+    Other,
+}
+
+/// The Rust type typify chose for a property.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldType {
+    /// The full type (may be `Option<..>` when the schema allows `null`).
+    tokens: TokenStream,
+    /// When the schema allows `null`: the type inside the `Option`.
+    nullable_inner: Option<TokenStream>,
+    kind: Kind,
+    has_default: bool,
+}
+
+fn simplify(s: &str) -> String {
+    s.replace(' ', "")
+        .replace("::std::string::String", "String")
+        .replace("::std::option::Option", "Option")
+        .replace("::std::vec::Vec", "Vec")
+        .replace("::std::boxed::Box", "Box")
+}
+
+fn classify(s: &str) -> Kind {
+    match s {
+        "String" => Kind::Str,
+        "f64" | "f32" => Kind::Float,
+        "::serde_json::Value" => Kind::Value,
+        "::serde_json::Map<String,::serde_json::Value>" => Kind::Map,
+        "Vec<::serde_json::Value>" => Kind::Array,
+        _ => Kind::Other,
+    }
+}
+
+fn known_default(s: &str) -> bool {
+    matches!(
+        s,
+        "String"
+            | "bool"
+            | "f32"
+            | "f64"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "isize"
+            | "usize"
+            | "::serde_json::Value"
+    ) || s.starts_with("Option<")
+        || s.starts_with("Vec<")
+        || s.starts_with("::serde_json::Map<")
+        || s.starts_with("::std::collections::")
+}
+
+impl FieldType {
+    pub(crate) fn new(tokens: TokenStream, typify_default: bool) -> Self {
+        let s = simplify(&tokens.to_string());
+        let tokens: TokenStream = s.parse().expect("re-parsing a type");
+        let (nullable_inner, kind) =
+            match s.strip_prefix("Option<").and_then(|r| r.strip_suffix('>')) {
+                Some(inner) => (
+                    Some(inner.parse().expect("re-parsing a type")),
+                    classify(inner),
+                ),
+                None => (None, classify(&s)),
+            };
+        let has_default = typify_default || known_default(&s);
+        FieldType {
+            tokens,
+            nullable_inner,
+            kind,
+            has_default,
+        }
+    }
+}
+
+/// Human form of a type for `FieldInfo::rust_type`.
+fn display_type(t: &TokenStream) -> String {
+    simplify(&t.to_string())
+        .replace("::serde_json::", "serde_json::")
+        .replace("::std::collections::", "")
+        .replace("::std::num::", "std::num::")
+        .replace(',', ", ")
+}
+
+/// Drops typify's `error` module when nothing uses it.
+pub(crate) fn tidy_typify_items(items: Vec<syn::Item>) -> Vec<syn::Item> {
+    let is_error_mod = |item: &syn::Item| matches!(item, syn::Item::Mod(m) if m.ident == "error");
+    let rest: String = items
+        .iter()
+        .filter(|i| !is_error_mod(i))
+        .map(|i| quote!(#i).to_string())
+        .collect();
+    let uses_error = rest.contains("ConversionError");
+    items
+        .into_iter()
+        .filter(|i| uses_error || !is_error_mod(i))
+        .collect()
+}
+
+fn item_name(item: &syn::Item) -> Option<String> {
+    match item {
+        syn::Item::Struct(s) => Some(s.ident.to_string()),
+        syn::Item::Enum(e) => Some(e.ident.to_string()),
+        syn::Item::Type(t) => Some(t.ident.to_string()),
+        syn::Item::Mod(m) => Some(m.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// Fails when a typify-generated type would clash with an event struct or
+/// shadow a std type the generated code uses.
+pub(crate) fn check_name_clashes(
+    file: &str,
+    events: &[EventSpec],
+    items: &[syn::Item],
+) -> Result<(), Error> {
+    for item in items {
+        let Some(name) = item_name(item) else {
+            continue;
+        };
+        if let Some(ev) = events.iter().find(|e| e.type_name == name) {
+            return Err(Error::schema(
+                &ev.file,
+                "",
+                format!("a definition or nested type generates the Rust type `{name}`, which clashes with the struct for event type \"{}\"", ev.event_type),
+            ));
+        }
+        if matches!(
+            name.as_str(),
+            "String" | "Option" | "Vec" | "Box" | "Result" | "Some" | "None" | "Ok" | "Err"
+        ) {
+            return Err(Error::schema(
+                file,
+                "",
+                format!("a definition generates the Rust type `{name}`, which would shadow the std type of that name"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct FieldOut<'a> {
+    key: &'a str,
+    ident: Ident,
+    /// The name without `r#` (for locals and messages).
+    plain: String,
+    setter: Ident,
+    required: bool,
+    ty: &'a FieldType,
+    /// The type of the struct field.
+    field_ty: TokenStream,
+    doc: String,
+    json_type: &'a str,
+    description: &'a str,
+}
+
+fn field_outs<'a>(ev: &'a EventSpec, types: &'a [FieldType]) -> Vec<FieldOut<'a>> {
+    let mut used: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (f, ty) in ev.fields.iter().zip(types) {
+        let mut name = snake(&f.key);
+        if name == "extra" {
+            name = "extra_".to_string();
+        }
+        if matches!(name.as_str(), "self" | "super" | "crate" | "_") {
+            name.push('_');
+        }
+        let base = name.clone();
+        let mut n = 2;
+        while used.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        used.push(name.clone());
+        let ident = ident_for(&name);
+        let setter = if matches!(
+            name.as_str(),
+            "new" | "send" | "send_with" | "into_event" | "extra"
+        ) {
+            format_ident!("with_{}", name)
+        } else {
+            ident.clone()
+        };
+        let t = &ty.tokens;
+        let field_ty = if f.required || ty.nullable_inner.is_some() {
+            quote!(#t)
+        } else {
+            quote!(Option<#t>)
+        };
+        let mut doc = if f.description.is_empty() {
+            format!("The `{}` field.", f.key)
+        } else {
+            f.description.clone()
+        };
+        if let Some(ex) = &f.example {
+            doc.push_str(&format!("\n\nExample: `{ex}`"));
+        }
+        if f.required {
+            doc.push_str("\n\nRequired.");
+        }
+        out.push(FieldOut {
+            key: &f.key,
+            ident,
+            plain: name,
+            setter,
+            required: f.required,
+            ty,
+            field_ty,
+            doc: doc
+                .lines()
+                .map(|l| format!(" {l}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            json_type: &f.json_type,
+            description: &f.description,
+        });
+    }
+    out
+}
+
+/// The local variable holding a field while deserializing.
+fn local_ident(plain: &str) -> Ident {
+    if plain.starts_with('_') {
+        format_ident!("__f{}", plain)
+    } else {
+        format_ident!("__f_{}", plain)
+    }
+}
+
+fn doc_attr(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#[doc = #l])
+    });
+    quote!(#(#lines)*)
+}
+
+fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStream {
+    let name = format_ident!("{}", ev.type_name);
+    let fields = field_outs(ev, types);
+    let event_type = &ev.event_type;
+    let schema_id = &ev.schema_id;
+
+    // Struct docs.
+    let mut doc = String::new();
+    if !ev.title.is_empty() {
+        doc.push_str(&ev.title);
+        doc.push_str("\n\n");
+    }
+    if !ev.description.is_empty() {
+        doc.push_str(&ev.description);
+        doc.push_str("\n\n");
+    }
+    doc.push_str(&format!("Event type `{event_type}`"));
+    if !schema_id.is_empty() {
+        doc.push_str(&format!(", schema `$id` `{schema_id}`"));
+    }
+    doc.push_str(". Generated from `");
+    doc.push_str(&ev.rel);
+    doc.push_str("`.");
+    let doc = doc_attr(&doc);
+
+    let derive_default = fields.iter().all(|f| !f.required || f.ty.has_default);
+    let derives = if derive_default {
+        quote!(#[derive(Clone, Debug, PartialEq, Default)])
+    } else {
+        quote!(#[derive(Clone, Debug, PartialEq)])
+    };
+
+    let struct_fields = fields.iter().map(|f| {
+        let FieldOut {
+            ident,
+            field_ty,
+            doc,
+            ..
+        } = f;
+        let doc_lines = doc.lines().map(|l| quote!(#[doc = #l]));
+        quote! { #(#doc_lines)* pub #ident: #field_ty, }
+    });
+
+    // Constructor and setters.
+    let new_params = fields.iter().filter(|f| f.required).map(|f| {
+        let ident = &f.ident;
+        let t = &f.ty.tokens;
+        match (f.ty.nullable_inner.is_some(), f.ty.kind) {
+            (false, Kind::Str) => quote!(#ident: impl Into<String>),
+            (false, Kind::Value) => quote!(#ident: impl Into<::serde_json::Value>),
+            _ => quote!(#ident: #t),
+        }
+    });
+    let new_inits = fields.iter().map(|f| {
+        let ident = &f.ident;
+        if !f.required {
+            quote!(#ident: None)
+        } else if f.ty.nullable_inner.is_none() && matches!(f.ty.kind, Kind::Str | Kind::Value) {
+            quote!(#ident: #ident.into())
+        } else {
+            quote!(#ident)
+        }
+    });
+    let setters = fields.iter().filter(|f| !f.required).map(|f| {
+        let ident = &f.ident;
+        let setter = &f.setter;
+        let inner = f.ty.nullable_inner.as_ref().unwrap_or(&f.ty.tokens);
+        let doc = format!(" Sets `{}`.", f.key);
+        let (param, value) = match f.ty.kind {
+            Kind::Str => (quote!(impl Into<String>), quote!(v.into())),
+            Kind::Value => (quote!(impl Into<::serde_json::Value>), quote!(v.into())),
+            _ => (quote!(#inner), quote!(v)),
+        };
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #setter(mut self, v: #param) -> Self {
+                self.#ident = Some(#value);
+                self
+            }
+        }
+    });
+    let new_doc = if fields.iter().any(|f| f.required) {
+        " Creates the event from its required fields; optional fields start as `None`."
+    } else {
+        " Creates the event; every field starts as `None`."
+    };
+
+    // Serialize.
+    let ser_fields = fields.iter().map(|f| {
+        let ident = &f.ident;
+        let key = f.key;
+        if f.required {
+            quote!(map.serialize_entry(#key, &self.#ident)?;)
+        } else {
+            quote! {
+                if let Some(v) = &self.#ident {
+                    map.serialize_entry(#key, v)?;
+                }
+            }
+        }
+    });
+    let known_keys: Vec<&str> = std::iter::once("event_type")
+        .chain(fields.iter().map(|f| f.key))
+        .collect();
+
+    // Deserialize.
+    let locals = fields.iter().map(|f| {
+        let local = local_ident(&f.plain);
+        let t = &f.field_ty;
+        quote!(let mut #local: Option<#t> = None;)
+    });
+    let arms = fields.iter().map(|f| {
+        let local = local_ident(&f.plain);
+        let key = f.key;
+        let t = &f.field_ty;
+        quote! {
+            #key => {
+                #local = Some(super::__field::<#t, __A::Error>(#key, map.next_value()?)?);
+            }
+        }
+    });
+    let builds = fields.iter().map(|f| {
+        let local = local_ident(&f.plain);
+        let ident = &f.ident;
+        let key = f.key;
+        if f.required {
+            quote!(#ident: #local.ok_or_else(|| <__A::Error as ::serde::de::Error>::missing_field(#key))?,)
+        } else {
+            quote!(#ident: #local.flatten(),)
+        }
+    });
+    let expecting = format!("a \"{event_type}\" event object");
+
+    // TypedEvent hooks.
+    let has_key_arms = fields.iter().map(|f| {
+        let key = f.key;
+        let ident = &f.ident;
+        if f.required {
+            quote!(#key => true,)
+        } else {
+            quote!(#key => self.#ident.is_some(),)
+        }
+    });
+    let request_id = fields.iter().find(|f| f.key == "request_id");
+    let request_id_body = match request_id {
+        None => quote!(self
+            .extra
+            .get("request_id")
+            .and_then(::serde_json::Value::as_str)),
+        Some(f) => {
+            let ident = &f.ident;
+            let optional = !f.required || f.ty.nullable_inner.is_some();
+            match (optional, f.ty.kind) {
+                (false, Kind::Str) => quote!(Some(self.#ident.as_str())),
+                (true, Kind::Str) => quote!(self.#ident.as_deref()),
+                (false, Kind::Value) => quote!(self.#ident.as_str()),
+                (true, Kind::Value) => {
+                    quote!(self.#ident.as_ref().and_then(::serde_json::Value::as_str))
+                }
+                _ => quote!(None),
+            }
+        }
+    };
+    let non_finite = fields.iter().filter(|f| f.ty.kind == Kind::Float).map(|f| {
+        let ident = &f.ident;
+        let key = f.key;
+        let optional = !f.required || f.ty.nullable_inner.is_some();
+        if optional {
+            quote! {
+                if let Some(v) = self.#ident {
+                    if !v.is_finite() {
+                        return Some(#key);
+                    }
+                }
+            }
+        } else {
+            quote! {
+                if !self.#ident.is_finite() {
+                    return Some(#key);
+                }
+            }
+        }
+    });
+    let visits = fields
+        .iter()
+        .filter(|f| matches!(f.ty.kind, Kind::Map | Kind::Array | Kind::Value))
+        .map(|f| {
+            let ident = &f.ident;
+            let key = f.key;
+            let variant = match f.ty.kind {
+                Kind::Map => quote!(Object),
+                Kind::Array => quote!(Array),
+                _ => quote!(Value),
+            };
+            let optional = !f.required || f.ty.nullable_inner.is_some();
+            if optional {
+                quote! {
+                    if let Some(v) = &mut self.#ident {
+                        f(#key, #rt::JsonFieldMut::#variant(v));
+                    }
+                }
+            } else {
+                quote!(f(#key, #rt::JsonFieldMut::#variant(&mut self.#ident));)
+            }
+        });
+
+    quote! {
+        #doc
+        #derives
+        pub struct #name {
+            #(#struct_fields)*
+            /// Keys not described by the schema (e.g. `ts`, context keys);
+            /// kept on a round trip and serialized after the schema fields.
+            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        }
+
+        impl #name {
+            /// The value of the `event_type` key.
+            pub const EVENT_TYPE: &'static str = #event_type;
+            /// The schema's `$id` (empty when the schema has none).
+            pub const SCHEMA_ID: &'static str = #schema_id;
+
+            #[doc = #new_doc]
+            pub fn new(#(#new_params),*) -> Self {
+                Self {
+                    #(#new_inits,)*
+                    extra: ::serde_json::Map::new(),
+                }
+            }
+
+            #(#setters)*
+
+            /// Sends the event through the global client.
+            pub fn send(self) -> Result<(), #rt::SendError> {
+                <Self as #rt::TypedEvent>::send(self)
+            }
+
+            /// Sends the event through `client`.
+            pub fn send_with(self, client: &#rt::Client) -> Result<(), #rt::SendError> {
+                <Self as #rt::TypedEvent>::send_with(self, client)
+            }
+
+            /// Converts the typed event into a generic event.
+            pub fn into_event(self) -> #rt::Event {
+                <Self as #rt::TypedEvent>::into_event(self)
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<__S: ::serde::Serializer>(&self, serializer: __S) -> Result<__S::Ok, __S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("event_type", Self::EVENT_TYPE)?;
+                #(#ser_fields)*
+                for (k, v) in &self.extra {
+                    if !matches!(k.as_str(), #(#known_keys)|*) {
+                        map.serialize_entry(k, v)?;
+                    }
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<__D: ::serde::Deserializer<'de>>(deserializer: __D) -> Result<Self, __D::Error> {
+                struct __Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for __Visitor {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+                    fn visit_map<__A: ::serde::de::MapAccess<'de>>(self, mut map: __A) -> Result<#name, __A::Error> {
+                        let mut __event_type_seen = false;
+                        #(#locals)*
+                        let mut __extra = ::serde_json::Map::new();
+                        while let Some(__key) = map.next_key::<String>()? {
+                            match __key.as_str() {
+                                "event_type" => {
+                                    super::__check_event_type::<__A::Error>(#name::EVENT_TYPE, map.next_value()?)?;
+                                    __event_type_seen = true;
+                                }
+                                #(#arms)*
+                                _ => {
+                                    let v: ::serde_json::Value = map.next_value()?;
+                                    __extra.insert(__key, v);
+                                }
+                            }
+                        }
+                        if !__event_type_seen {
+                            return Err(<__A::Error as ::serde::de::Error>::missing_field("event_type"));
+                        }
+                        Ok(#name {
+                            #(#builds)*
+                            extra: __extra,
+                        })
+                    }
+                }
+                deserializer.deserialize_map(__Visitor)
+            }
+        }
+
+        impl #rt::TypedEvent for #name {
+            const EVENT_TYPE: &'static str = #event_type;
+            const SCHEMA_ID: &'static str = #schema_id;
+
+            fn has_key(&self, key: &str) -> bool {
+                match key {
+                    "event_type" => true,
+                    #(#has_key_arms)*
+                    _ => self.extra.contains_key(key),
+                }
+            }
+
+            fn request_id_str(&self) -> Option<&str> {
+                #request_id_body
+            }
+
+            fn non_finite_field(&self) -> Option<&'static str> {
+                #(#non_finite)*
+                None
+            }
+
+            fn visit_json_fields_mut(&mut self, f: &mut dyn FnMut(&str, #rt::JsonFieldMut<'_>)) {
+                #(#visits)*
+                for (k, v) in self.extra.iter_mut() {
+                    f(k, #rt::JsonFieldMut::Value(v));
+                }
+            }
+        }
+    }
+}
+
+fn schema_info(rt: &syn::Path, ns: &Namespace, ev: &EventSpec, types: &[FieldType]) -> TokenStream {
+    let fields = field_outs(ev, types);
+    let infos = fields.iter().map(|f| {
+        let name = f.key;
+        let json_type = f.json_type;
+        let rust_type = display_type(&f.field_ty);
+        let required = f.required;
+        let description = f.description;
+        quote! {
+            #rt::FieldInfo {
+                name: #name,
+                json_type: #json_type,
+                rust_type: #rust_type,
+                required: #required,
+                description: #description,
+            }
+        }
+    });
+    let namespace = &ns.folder;
+    let event_type = &ev.event_type;
+    let type_name = &ev.type_name;
+    let schema_id = &ev.schema_id;
+    let title = &ev.title;
+    let description = &ev.description;
+    quote! {
+        #rt::SchemaInfo {
+            namespace: #namespace,
+            event_type: #event_type,
+            type_name: #type_name,
+            schema_id: #schema_id,
+            title: #title,
+            description: #description,
+            fields: &[#(#infos),*],
+        }
+    }
+}
+
+/// The whole generated file.
+pub(crate) fn emit_all(rt: &syn::Path, namespaces: &[Namespace]) -> Result<TokenStream, Error> {
+    let mut modules = Vec::new();
+    let mut infos = Vec::new();
+    // (variant, module, type, event_type)
+    let mut variants: Vec<(Ident, Ident, Ident, String)> = Vec::new();
+    let mut type_counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for ns in namespaces {
+        for ev in &ns.events {
+            *type_counts.entry(ev.type_name.as_str()).or_default() += 1;
+        }
+    }
+    for ns in namespaces {
+        let module = format_ident!("{}", ns.module);
+        let items = &ns.items;
+        let events = ns
+            .events
+            .iter()
+            .zip(&ns.field_types)
+            .map(|(ev, types)| emit_event(rt, ev, types));
+        let doc = format!(
+            " Event types generated from the schemas in `{}/`.",
+            ns.folder
+        );
+        modules.push(quote! {
+            #[doc = #doc]
+            #[allow(
+                missing_docs,
+            )]
+            pub mod #module {
+                #(#items)*
+                #(#events)*
+            }
+        });
+        for (ev, types) in ns.events.iter().zip(&ns.field_types) {
+            infos.push(schema_info(rt, ns, ev, types));
+            let variant = if type_counts[ev.type_name.as_str()] > 1 || ev.type_name == "Unknown" {
+                format!("{}{}", pascal(&ns.module), ev.type_name)
+            } else {
+                ev.type_name.clone()
+            };
+            if variants.iter().any(|v| v.0 == variant) {
+                return Err(Error::schema(
+                    &ev.file,
+                    "",
+                    format!("the `AnyEvent` variant name `{variant}` is produced twice"),
+                ));
+            }
+            variants.push((
+                format_ident!("{}", variant),
+                module.clone(),
+                format_ident!("{}", ev.type_name),
+                ev.event_type.clone(),
+            ));
+        }
+    }
+
+    let variant_defs = variants.iter().map(|(v, m, t, et)| {
+        let doc = format!(" A `{et}` event.");
+        quote!(#[doc = #doc] #v(#m::#t),)
+    });
+    // First namespace in sorted order wins for a duplicated event type.
+    let mut seen = Vec::new();
+    let dispatch = variants
+        .iter()
+        .filter(|(_, _, _, et)| {
+            if seen.contains(et) {
+                false
+            } else {
+                seen.push(et.clone());
+                true
+            }
+        })
+        .map(|(v, m, t, et)| {
+            quote!(#et => ::serde_json::from_value::<#m::#t>(::serde_json::Value::Object(map)).map(Self::#v),)
+        });
+    let et_arms = variants
+        .iter()
+        .map(|(v, m, t, _)| quote!(Self::#v(_) => Some(#m::#t::EVENT_TYPE),));
+    let into_arms = variants
+        .iter()
+        .map(|(v, m, t, _)| quote!(Self::#v(e) => <#m::#t as #rt::TypedEvent>::into_event(e),));
+    let ser_arms = variants
+        .iter()
+        .map(|(v, _, _, _)| quote!(Self::#v(e) => ::serde::Serialize::serialize(e, serializer),));
+    let froms = variants.iter().map(|(v, m, t, _)| {
+        quote! {
+            impl From<#m::#t> for AnyEvent {
+                fn from(e: #m::#t) -> Self {
+                    Self::#v(e)
+                }
+            }
+        }
+    });
+
+    Ok(quote! {
+        /// Deserializes one field value, naming the field in the error.
+        fn __field<T: ::serde::de::DeserializeOwned, E: ::serde::de::Error>(
+            name: &str,
+            value: ::serde_json::Value,
+        ) -> Result<T, E> {
+            ::serde_json::from_value(value)
+                .map_err(|e| E::custom(format_args!("field \"{}\": {}", name, e)))
+        }
+
+        /// Checks the `event_type` value of a typed event.
+        fn __check_event_type<E: ::serde::de::Error>(
+            expected: &str,
+            value: ::serde_json::Value,
+        ) -> Result<(), E> {
+            match value.as_str() {
+                Some(s) if s == expected => Ok(()),
+                _ => Err(E::custom(format_args!(
+                    "event_type mismatch: expected \"{}\", found {}",
+                    expected, value
+                ))),
+            }
+        }
+
+        #(#modules)*
+
+        /// Any event: one of the generated types, chosen by its `event_type`,
+        /// or `Unknown` for event types no schema describes.
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum AnyEvent {
+            #(#variant_defs)*
+            /// An event whose `event_type` no schema describes, as its JSON object.
+            Unknown(::serde_json::Map<String, ::serde_json::Value>),
+        }
+
+        impl AnyEvent {
+            /// Parses a JSON value, dispatching on its `event_type`.
+            ///
+            /// Fails when the value is not an object, has no string
+            /// `event_type`, or does not match the schema of its event type.
+            pub fn from_value(value: ::serde_json::Value) -> Result<Self, ::serde_json::Error> {
+                use ::serde::de::Error as _;
+                let map = match value {
+                    ::serde_json::Value::Object(map) => map,
+                    other => {
+                        return Err(::serde_json::Error::custom(format_args!(
+                            "invalid type: expected an event object, found {}",
+                            other
+                        )))
+                    }
+                };
+                let event_type = match map.get("event_type") {
+                    None => return Err(::serde_json::Error::missing_field("event_type")),
+                    Some(::serde_json::Value::String(s)) => s.clone(),
+                    Some(other) => {
+                        return Err(::serde_json::Error::custom(format_args!(
+                            "field \"event_type\": expected a string, found {}",
+                            other
+                        )))
+                    }
+                };
+                match event_type.as_str() {
+                    #(#dispatch)*
+                    _ => Ok(Self::Unknown(map)),
+                }
+            }
+
+            /// Parses a JSON document (see [`AnyEvent::from_value`]).
+            pub fn from_json_str(s: &str) -> Result<Self, ::serde_json::Error> {
+                Self::from_value(::serde_json::from_str(s)?)
+            }
+
+            /// The event type (`None` for an `Unknown` event without a string `event_type`).
+            pub fn event_type(&self) -> Option<&str> {
+                match self {
+                    #(#et_arms)*
+                    Self::Unknown(map) => map.get("event_type").and_then(::serde_json::Value::as_str),
+                }
+            }
+
+            /// Converts into the generic event.
+            pub fn into_event(self) -> #rt::Event {
+                match self {
+                    #(#into_arms)*
+                    Self::Unknown(map) => #rt::Event::from_map(map),
+                }
+            }
+        }
+
+        #(#froms)*
+
+        impl ::serde::Serialize for AnyEvent {
+            fn serialize<__S: ::serde::Serializer>(&self, serializer: __S) -> Result<__S::Ok, __S::Error> {
+                match self {
+                    #(#ser_arms)*
+                    Self::Unknown(map) => ::serde::Serialize::serialize(map, serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for AnyEvent {
+            fn deserialize<__D: ::serde::Deserializer<'de>>(deserializer: __D) -> Result<Self, __D::Error> {
+                let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::from_value(value).map_err(<__D::Error as ::serde::de::Error>::custom)
+            }
+        }
+
+        /// Every generated event type, in namespace then file order.
+        pub static SCHEMAS: &[#rt::SchemaInfo] = &[#(#infos),*];
+    })
+}

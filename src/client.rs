@@ -1,0 +1,277 @@
+//! The client: configuration, the transmission core, and the global client
+//! that `typed_event.send()` uses.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use serde_json::Value;
+
+use crate::config::{Backend, BackendKind, Config, ConfigError};
+use crate::event::{Event, Fields};
+use crate::sampling;
+use crate::transmission::stats::Counter;
+use crate::transmission::{
+    DiscardSender, DropReason, FlushOutcome, HoneybadgerSender, HoneycombSender, Response, Sender,
+    Stats, Transmission, WriterSender,
+};
+use crate::{Builder, SendError};
+
+struct Inner {
+    config: Arc<Config>,
+    kind: BackendKind,
+    sender_name: &'static str,
+    core: Transmission,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: deliver what is queued, within a short deadline.
+        self.core.close(self.config.drop_timeout);
+    }
+}
+
+/// A handle on one transmission core. Cheap to clone, thread-safe; the core
+/// flushes and stops when the last clone is dropped (within
+/// `drop_timeout`), or on [`Client::close`].
+///
+/// ```
+/// use std::time::Duration;
+/// use insights_events::{Backend, Client, Config, DbQuery};
+/// use insights_events::transmission::MemorySender;
+///
+/// let recorder = MemorySender::new();
+/// let client = Client::new(Config::new().backend(Backend::Custom(recorder.clone().into()))).unwrap();
+/// DbQuery::new("SELECT 1", 2.5).request_id("r-1").send_with(&client).unwrap();
+/// assert!(client.flush(Duration::from_secs(5)).completed);
+/// assert_eq!(recorder.len(), 1);
+/// assert_eq!(client.stats().sent, 1);
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("backend", &self.inner.sender_name)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts a transmission core for `config`.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let kind = config.backend_kind();
+        let sender: Arc<dyn Sender> = match (&config.backend, kind) {
+            (Backend::Custom(s), _) => s.clone(),
+            (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(&config)?),
+            (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(&config)?),
+            (Backend::Stdout | Backend::Auto, _) => Arc::new(WriterSender::stdout()),
+            _ => Arc::new(DiscardSender),
+        };
+        let sender_name = sender.name();
+        let config = Arc::new(config);
+        let core =
+            Transmission::start(config.clone(), sender).map_err(|e| ConfigError::Invalid {
+                setting: "worker",
+                reason: format!("cannot start the worker: {e}"),
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                kind,
+                sender_name,
+                core,
+            }),
+        })
+    }
+
+    /// The backend in use (`"honeybadger"`, `"honeycomb"`, `"stdout"`, ...).
+    pub fn backend_name(&self) -> &'static str {
+        self.inner.sender_name
+    }
+
+    /// A builder whose events go through this client.
+    pub fn builder(&self) -> Builder {
+        Builder::for_client(self.clone())
+    }
+
+    /// A new empty event bound to this client.
+    pub fn new_event(&self) -> Event {
+        Event::new().with_client(self.clone())
+    }
+
+    /// Sends an event: merges the event context, makes the sampling
+    /// decision, and enqueues it. Never blocks unless `block_on_send`.
+    pub fn send(&self, event: Event) -> Result<(), SendError> {
+        self.send_inner(event, false)
+    }
+
+    /// Sends an event the caller already sampled.
+    pub fn send_presampled(&self, event: Event) -> Result<(), SendError> {
+        self.send_inner(event, true)
+    }
+
+    fn send_inner(&self, mut event: Event, presampled: bool) -> Result<(), SendError> {
+        let inner = &*self.inner;
+        let stats = &inner.core.shared.stats;
+        stats.add(Counter::Attempted, 1);
+        if inner.core.is_closed() {
+            inner.core.shared.drop_event(
+                DropReason::Closed,
+                event.metadata.take(),
+                Instant::now(),
+                "client closed".into(),
+                false,
+            );
+            return Err(SendError::Closed);
+        }
+        event.client = None;
+        if !inner.config.dynamic_fields.is_empty() {
+            let dynamic: Fields = inner
+                .config
+                .dynamic_fields
+                .iter()
+                .map(|(k, f)| (k.clone(), f()))
+                .collect();
+            event.under.insert(0, Arc::new(dynamic));
+        }
+        if let Some(ctx) = crate::context::current() {
+            event.under.push(ctx);
+        }
+        if !presampled && !self.keep(&mut event) {
+            stats.drop_event(DropReason::Sampled, 1);
+            return Ok(());
+        }
+        inner.core.enqueue(event)
+    }
+
+    /// The sampling decision for this client's backend.
+    fn keep(&self, event: &mut Event) -> bool {
+        let config = &self.inner.config;
+        match self.inner.kind {
+            BackendKind::Honeycomb => {
+                let rate = event
+                    .sample_rate
+                    .unwrap_or(config.honeycomb_sample_rate)
+                    .max(1);
+                event.sample_rate = Some(rate);
+                sampling::honeycomb_keep(rate)
+            }
+            _ => {
+                let rate = event
+                    .sample_rate
+                    .or_else(|| hb_override(event))
+                    .unwrap_or(config.sample_rate);
+                sampling::honeybadger_keep(event.request_id(), rate)
+            }
+        }
+    }
+
+    /// Waits until every event sent before this call has been delivered or
+    /// has failed for good, or `timeout` passes. Safe to call from any
+    /// thread, including inside an async runtime (it blocks that thread).
+    pub fn flush(&self, timeout: Duration) -> FlushOutcome {
+        self.inner.core.flush_until(Instant::now() + timeout)
+    }
+
+    /// Stops accepting events, delivers what it can within `timeout` (one
+    /// total deadline), and stops the worker. Later sends return
+    /// [`SendError::Closed`].
+    pub fn close(&self, timeout: Duration) -> FlushOutcome {
+        self.inner.core.close(timeout)
+    }
+
+    /// The responses stream: one [`Response`] per event (delivered or not;
+    /// sampled-out events have none). Bounded: when nobody reads it, the
+    /// oldest responses are discarded, and the core never waits (unless
+    /// `block_on_response`).
+    pub fn responses(&self) -> Receiver<Response> {
+        self.inner.core.shared.responses_rx.clone()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.inner
+            .core
+            .shared
+            .stats
+            .snapshot(self.inner.core.queue_len())
+    }
+}
+
+/// `_hb.sample_rate`, honeybadger-python's per-event override.
+fn hb_override(event: &Event) -> Option<u32> {
+    let hb = event.get("_hb")?;
+    let rate = hb.get("sample_rate")?;
+    match rate {
+        Value::Number(n) => n.as_f64().map(|f| f.clamp(0.0, 100.0) as u32),
+        _ => None,
+    }
+}
+
+static GLOBAL: RwLock<Option<Client>> = RwLock::new(None);
+
+/// Keeps the global client alive; dropping it closes the client, so events
+/// sent just before `main` returns are delivered (within `drop_timeout`).
+#[must_use = "dropping the guard closes the global client at once"]
+#[derive(Debug)]
+pub struct InitGuard {
+    _private: (),
+}
+
+impl Drop for InitGuard {
+    fn drop(&mut self) {
+        shutdown();
+    }
+}
+
+/// Installs the global client that `typed_event.send()` and `Event::send()`
+/// use, replacing any previous one.
+///
+/// ```
+/// use insights_events::{init, Config, DbQuery};
+///
+/// let _guard = init(Config::from_env()?)?; // no key: NDJSON on stdout
+/// DbQuery::new("SELECT 1", 0.4).send()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn init(config: Config) -> Result<InitGuard, ConfigError> {
+    let client = Client::new(config)?;
+    let old = GLOBAL
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(client);
+    drop(old);
+    Ok(InitGuard { _private: () })
+}
+
+/// The global client, if [`init`] installed one.
+pub fn global() -> Option<Client> {
+    GLOBAL.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Removes the global client and closes it within its `drop_timeout`.
+pub fn shutdown() -> Option<FlushOutcome> {
+    let client = GLOBAL.write().unwrap_or_else(|e| e.into_inner()).take()?;
+    let timeout = client.inner.config.drop_timeout;
+    Some(client.close(timeout))
+}
+
+/// Flushes the global client (see [`Client::flush`]).
+pub fn flush(timeout: Duration) -> Option<FlushOutcome> {
+    global().map(|c| c.flush(timeout))
+}
+
+pub(crate) fn global_send(event: Event, presampled: bool) -> Result<(), SendError> {
+    let guard = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
+    match guard.as_ref() {
+        Some(c) => c.send_inner(event, presampled),
+        None => Err(SendError::NoGlobalClient),
+    }
+}

@@ -1,0 +1,335 @@
+//! The generic event: fields, a timestamp, metadata and a sample rate.
+//!
+//! An [`Event`] is what every send goes through. It holds either hand-added
+//! fields (libhoney style), a typed struct generated from a schema, or both;
+//! a typed struct is kept as it is and only serialized on the background
+//! worker, so converting one is cheap on the caller's thread.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::typed::{JsonFieldMut, TypedEvent};
+use crate::{Client, SendError};
+
+/// A JSON object: the fields of an event.
+pub type Fields = Map<String, Value>;
+
+/// Object-safe view of a [`TypedEvent`], so an [`Event`] can carry any typed
+/// struct without knowing its type.
+pub(crate) trait ErasedTyped: Send + Sync {
+    fn event_type(&self) -> &'static str;
+    fn write_json(&self, buf: &mut Vec<u8>) -> serde_json::Result<()>;
+    fn to_fields(&self) -> Fields;
+    fn has_key(&self, key: &str) -> bool;
+    fn request_id(&self) -> Option<&str>;
+    fn non_finite_field(&self) -> Option<&'static str>;
+    fn visit_json_fields_mut(&mut self, f: &mut dyn FnMut(&str, JsonFieldMut<'_>));
+    fn clone_box(&self) -> Box<dyn ErasedTyped>;
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+impl<T: TypedEvent> ErasedTyped for T {
+    fn event_type(&self) -> &'static str {
+        T::EVENT_TYPE
+    }
+    fn write_json(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(buf, self)
+    }
+    fn to_fields(&self) -> Fields {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Fields::new(),
+        }
+    }
+    fn has_key(&self, key: &str) -> bool {
+        TypedEvent::has_key(self, key)
+    }
+    fn request_id(&self) -> Option<&str> {
+        self.request_id_str()
+    }
+    fn non_finite_field(&self) -> Option<&'static str> {
+        TypedEvent::non_finite_field(self)
+    }
+    fn visit_json_fields_mut(&mut self, f: &mut dyn FnMut(&str, JsonFieldMut<'_>)) {
+        TypedEvent::visit_json_fields_mut(self, f)
+    }
+    fn clone_box(&self) -> Box<dyn ErasedTyped> {
+        Box::new(self.clone())
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One event on its way to a backend.
+///
+/// Build one by hand with [`Event::new`] or [`crate::Builder::new_event`], or
+/// convert a generated type with `into_event()`. When the same key is added
+/// twice, the last value wins; fields added to the event win over the fields
+/// of a typed struct it came from, which win over the event context and the
+/// client-wide fields.
+///
+/// ```
+/// use insights_events::Event;
+///
+/// let mut ev = Event::new();
+/// ev.add_field("event_type", "cache.miss")
+///     .add_field("key", "user:42")
+///     .add_field("duration", 1.5);
+/// ev.set_metadata("my-correlation-id");
+/// assert_eq!(ev.get("key"), Some(serde_json::json!("user:42")));
+/// ```
+pub struct Event {
+    pub(crate) typed: Option<Box<dyn ErasedTyped>>,
+    pub(crate) fields: Fields,
+    /// Fields merged under everything else (client dynamic fields, the event
+    /// context captured at send time), lowest layer first.
+    pub(crate) under: Vec<Arc<Fields>>,
+    pub(crate) timestamp: SystemTime,
+    pub(crate) metadata: Option<Value>,
+    pub(crate) sample_rate: Option<u32>,
+    pub(crate) client: Option<Client>,
+    /// Set when something added to the event could not be represented in
+    /// JSON; the event is then rejected on its own with this reason.
+    pub(crate) invalid: Option<String>,
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for Event {
+    fn clone(&self) -> Self {
+        Event {
+            typed: self.typed.as_ref().map(|t| t.clone_box()),
+            fields: self.fields.clone(),
+            under: self.under.clone(),
+            timestamp: self.timestamp,
+            metadata: self.metadata.clone(),
+            sample_rate: self.sample_rate,
+            client: self.client.clone(),
+            invalid: self.invalid.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Typed<'a>(&'a dyn ErasedTyped);
+        impl fmt::Debug for Typed<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_debug(f)
+            }
+        }
+        f.debug_struct("Event")
+            .field("typed", &self.typed.as_deref().map(Typed))
+            .field("fields", &self.fields)
+            .field("timestamp", &self.timestamp)
+            .field("metadata", &self.metadata)
+            .field("sample_rate", &self.sample_rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Event {
+    /// An empty event stamped now. `send()` will use the global client.
+    pub fn new() -> Self {
+        Event {
+            typed: None,
+            fields: Fields::new(),
+            under: Vec::new(),
+            timestamp: SystemTime::now(),
+            metadata: None,
+            sample_rate: None,
+            client: None,
+            invalid: None,
+        }
+    }
+
+    /// An event carrying a typed struct. The struct is serialized on the
+    /// background worker, not here.
+    pub fn from_typed<T: TypedEvent>(typed: T) -> Self {
+        let mut ev = Event::new();
+        ev.typed = Some(Box::new(typed));
+        ev
+    }
+
+    /// An event with the given fields.
+    pub fn from_map(fields: Fields) -> Self {
+        let mut ev = Event::new();
+        ev.fields = fields;
+        ev
+    }
+
+    pub(crate) fn with_client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Adds one field. The value is anything `serde` can turn into JSON; a
+    /// value JSON cannot hold (a non-finite float, a map with non-string
+    /// keys) marks the event invalid, and it is rejected on its own when sent.
+    pub fn add_field<V: Serialize>(&mut self, key: impl Into<String>, value: V) -> &mut Self {
+        let key = key.into();
+        match crate::json::to_value_checked(&value) {
+            Ok(v) => {
+                self.fields.insert(key, v);
+            }
+            Err(reason) => self.mark_invalid(format!("field `{key}`: {reason}")),
+        }
+        self
+    }
+
+    /// Adds every key of `data`, which must serialize to a JSON object (a
+    /// struct, a map, a `serde_json::Value::Object`).
+    pub fn add<T: Serialize>(&mut self, data: T) -> &mut Self {
+        match crate::json::to_value_checked(&data) {
+            Ok(Value::Object(map)) => self.fields.extend(map),
+            Ok(other) => self.mark_invalid(format!(
+                "add() takes a JSON object, got {}",
+                crate::json::kind(&other)
+            )),
+            Err(reason) => self.mark_invalid(reason),
+        }
+        self
+    }
+
+    fn mark_invalid(&mut self, reason: String) {
+        if self.invalid.is_none() {
+            self.invalid = Some(reason);
+        }
+    }
+
+    /// Sets the metadata returned with this event's response. Metadata is
+    /// never sent to the backend.
+    pub fn set_metadata(&mut self, metadata: impl Into<Value>) -> &mut Self {
+        self.metadata = Some(metadata.into());
+        self
+    }
+
+    /// The metadata set with [`Event::set_metadata`].
+    pub fn metadata(&self) -> Option<&Value> {
+        self.metadata.as_ref()
+    }
+
+    /// Overrides the event's timestamp (default: when it was created).
+    pub fn set_timestamp(&mut self, at: SystemTime) -> &mut Self {
+        self.timestamp = at;
+        self
+    }
+
+    /// The event's timestamp.
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
+    }
+
+    /// Overrides the sample rate for this event. For the Honeybadger backend
+    /// it is a percentage (0–100, as `_hb.sample_rate`); for Honeycomb it is
+    /// libhoney's "one in N".
+    pub fn set_sample_rate(&mut self, rate: u32) -> &mut Self {
+        self.sample_rate = Some(rate);
+        self
+    }
+
+    /// The per-event sample rate, if one was set.
+    pub fn sample_rate(&self) -> Option<u32> {
+        self.sample_rate
+    }
+
+    /// The event type: the typed struct's, or the `event_type` field.
+    pub fn event_type(&self) -> Option<&str> {
+        match self.fields.get("event_type") {
+            Some(Value::String(s)) => Some(s),
+            _ => self.typed.as_ref().map(|t| t.event_type()),
+        }
+    }
+
+    /// The value of a top-level field, as it would be sent (before the event
+    /// context and client-wide fields are merged under it).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        if let Some(v) = self.fields.get(key) {
+            return Some(v.clone());
+        }
+        let typed = self.typed.as_ref()?;
+        if !typed.has_key(key) {
+            return None;
+        }
+        typed.to_fields().remove(key)
+    }
+
+    /// Removes a top-level field, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        if self.typed.as_ref().is_some_and(|t| t.has_key(key)) {
+            self.materialize();
+        }
+        self.fields.shift_remove(key)
+    }
+
+    /// All fields of the event as a mutable map. A typed struct is turned
+    /// into plain fields first (this costs a conversion; hooks that only read
+    /// should prefer [`Event::get`]).
+    pub fn fields_mut(&mut self) -> &mut Fields {
+        self.materialize();
+        &mut self.fields
+    }
+
+    /// Turns the typed struct (if any) into plain fields, keeping fields that
+    /// were added on top of it.
+    pub(crate) fn materialize(&mut self) {
+        if let Some(typed) = self.typed.take() {
+            let mut map = typed.to_fields();
+            map.extend(std::mem::take(&mut self.fields));
+            self.fields = map;
+        }
+    }
+
+    /// Whether the event (not counting the context and client fields) has a
+    /// top-level `key`.
+    pub(crate) fn has_own_key(&self, key: &str) -> bool {
+        self.fields.contains_key(key) || self.typed.as_ref().is_some_and(|t| t.has_key(key))
+    }
+
+    /// The `request_id` the sampling decision hashes: the event's own, else
+    /// the one from the context or client fields.
+    pub(crate) fn request_id(&self) -> Option<&str> {
+        if let Some(Value::String(s)) = self.fields.get("request_id") {
+            return Some(s);
+        }
+        if let Some(id) = self.typed.as_ref().and_then(|t| t.request_id()) {
+            return Some(id);
+        }
+        self.under
+            .iter()
+            .rev()
+            .find_map(|layer| layer.get("request_id").and_then(Value::as_str))
+    }
+
+    /// Sends the event through its client (a builder's event), else the
+    /// global client. Never blocks unless `block_on_send` was chosen.
+    pub fn send(self) -> Result<(), SendError> {
+        match self.client.clone() {
+            Some(client) => client.send(self),
+            None => crate::client::global_send(self, false),
+        }
+    }
+
+    /// Sends the event without a sampling decision: the caller already
+    /// sampled it. The sample rate is still reported to Honeycomb.
+    pub fn send_presampled(self) -> Result<(), SendError> {
+        match self.client.clone() {
+            Some(client) => client.send_presampled(self),
+            None => crate::client::global_send(self, true),
+        }
+    }
+
+    /// Sends the event through `client`.
+    pub fn send_with(self, client: &Client) -> Result<(), SendError> {
+        client.send(self)
+    }
+}

@@ -1,0 +1,357 @@
+//! Encoding events into batches.
+//!
+//! A [`Batch`] holds the encoded events back to back in one buffer, with the
+//! byte range of each, so the body of a request is the buffer itself
+//! (NDJSON) or a cheap framing of it (Honeycomb's JSON array), and a batch can
+//! be split in two (after a 413) without re-serializing anything.
+
+use std::ops::Range;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::event::{Event, Fields};
+use crate::json::write_entry;
+
+/// How a backend wants its events encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireFormat {
+    /// One JSON object per line, with a `ts` field (Honeybadger Insights,
+    /// the writer, the memory recorder).
+    Ndjson,
+    /// `{"data": {...}, "time": "...", "samplerate": N}` items of a JSON
+    /// array (Honeycomb's batch API).
+    HoneycombBatch,
+}
+
+/// Encoded events, ready for a [`super::Sender`].
+#[derive(Debug, Clone)]
+pub struct Batch {
+    format: WireFormat,
+    buf: Vec<u8>,
+    items: Vec<Range<usize>>,
+}
+
+impl Batch {
+    pub(crate) fn new(format: WireFormat) -> Self {
+        Batch {
+            format,
+            buf: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_capacity(format: WireFormat, bytes: usize, events: usize) -> Self {
+        Batch {
+            format,
+            buf: Vec::with_capacity(bytes),
+            items: Vec::with_capacity(events),
+        }
+    }
+
+    /// The encoding of this batch.
+    pub fn format(&self) -> WireFormat {
+        self.format
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the batch has no events.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Size of the encoded events in bytes (about the body size).
+    pub fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The encoding of event `i`: an NDJSON line without its newline, or one
+    /// Honeycomb array item.
+    pub fn event(&self, i: usize) -> &[u8] {
+        let r = &self.items[i];
+        let end = if self.format == WireFormat::Ndjson {
+            r.end - 1
+        } else {
+            r.end
+        };
+        &self.buf[r.start..end]
+    }
+
+    /// Iterates over the encoded events.
+    pub fn events(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(move |i| self.event(i))
+    }
+
+    /// The request body: NDJSON lines, or a JSON array.
+    pub fn body(&self) -> Vec<u8> {
+        match self.format {
+            WireFormat::Ndjson => self.buf.clone(),
+            WireFormat::HoneycombBatch => {
+                let mut out = Vec::with_capacity(self.buf.len() + self.items.len() + 2);
+                out.push(b'[');
+                for (i, r) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&self.buf[r.clone()]);
+                }
+                out.push(b']');
+                out
+            }
+        }
+    }
+
+    /// Consumes an NDJSON batch into its body without copying.
+    pub fn into_body(self) -> Vec<u8> {
+        match self.format {
+            WireFormat::Ndjson => self.buf,
+            WireFormat::HoneycombBatch => self.body(),
+        }
+    }
+
+    /// Splits the batch into two halves (for a 413 answer).
+    pub fn split(&self) -> (Batch, Batch) {
+        let mid = self.len() / 2;
+        (self.slice(0..mid), self.slice(mid..self.len()))
+    }
+
+    fn slice(&self, idx: Range<usize>) -> Batch {
+        let mut b = Batch::new(self.format);
+        for i in idx {
+            let r = self.items[i].clone();
+            let start = b.buf.len();
+            b.buf.extend_from_slice(&self.buf[r]);
+            b.items.push(start..b.buf.len());
+        }
+        b
+    }
+
+    /// Moves the last event into a batch of its own.
+    pub(crate) fn pop_last(&mut self) -> Option<Batch> {
+        let r = self.items.pop()?;
+        let mut b = Batch::new(self.format);
+        b.buf.extend_from_slice(&self.buf[r.clone()]);
+        b.items.push(0..b.buf.len());
+        self.buf.truncate(r.start);
+        Some(b)
+    }
+
+    /// Encodes `ev` at the end of the batch. On error the batch is unchanged
+    /// and the reason says why the event cannot be sent.
+    pub(crate) fn push(
+        &mut self,
+        ev: &Event,
+        client_fields: &Fields,
+        max_event_bytes: usize,
+    ) -> Result<(), PushError> {
+        let start = self.buf.len();
+        let res = match self.format {
+            WireFormat::Ndjson => write_object(&mut self.buf, ev, client_fields, true)
+                .inspect(|_| self.buf.push(b'\n')),
+            WireFormat::HoneycombBatch => {
+                self.buf.extend_from_slice(b"{\"data\":");
+                let r = write_object(&mut self.buf, ev, client_fields, false);
+                if r.is_ok() {
+                    self.buf.extend_from_slice(b",\"time\":\"");
+                    write_timestamp(&mut self.buf, ev.timestamp);
+                    self.buf.extend_from_slice(b"\",\"samplerate\":");
+                    self.buf.extend_from_slice(
+                        itoa::Buffer::new()
+                            .format(ev.sample_rate.unwrap_or(1).max(1))
+                            .as_bytes(),
+                    );
+                    self.buf.push(b'}');
+                }
+                r
+            }
+        };
+        match res {
+            Ok(object_len) if object_len <= max_event_bytes => {
+                self.items.push(start..self.buf.len());
+                Ok(())
+            }
+            Ok(object_len) => {
+                self.buf.truncate(start);
+                Err(PushError::TooLarge(object_len))
+            }
+            Err(e) => {
+                self.buf.truncate(start);
+                Err(PushError::Invalid(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Why an event could not be encoded.
+#[derive(Debug)]
+pub(crate) enum PushError {
+    TooLarge(usize),
+    Invalid(String),
+}
+
+/// Writes the event's merged fields as one JSON object and returns its
+/// length. Layers, lowest first: client-wide fields, the `under` layers
+/// (client dynamic fields, the event context), the typed struct, the
+/// event's own fields; a key is written once, from the highest layer.
+pub(crate) fn write_object(
+    buf: &mut Vec<u8>,
+    ev: &Event,
+    client: &Fields,
+    with_ts: bool,
+) -> serde_json::Result<usize> {
+    let start = buf.len();
+    let mut first = true;
+    match &ev.typed {
+        Some(typed) => {
+            typed.write_json(buf)?;
+            if buf.last() != Some(&b'}') {
+                return Err(serde::ser::Error::custom(
+                    "typed event did not serialize to a JSON object",
+                ));
+            }
+            buf.pop();
+            first = buf.last() == Some(&b'{');
+        }
+        None => buf.push(b'{'),
+    }
+    let mut sep = |buf: &mut Vec<u8>| {
+        if !first {
+            buf.push(b',');
+        }
+        first = false;
+    };
+    for (k, v) in &ev.fields {
+        sep(buf);
+        write_entry(buf, k, v)?;
+    }
+    // Lower layers, highest first; skip keys a higher layer already wrote.
+    let layers: Vec<&Fields> = ev
+        .under
+        .iter()
+        .rev()
+        .map(|a| &**a)
+        .chain(std::iter::once(client))
+        .collect();
+    for (depth, layer) in layers.iter().enumerate() {
+        for (k, v) in layer.iter() {
+            if ev.has_own_key(k) || layers[..depth].iter().any(|l| l.contains_key(k)) {
+                continue;
+            }
+            sep(buf);
+            write_entry(buf, k, v)?;
+        }
+    }
+    if with_ts && !ev.has_own_key("ts") && !layers.iter().any(|l| l.contains_key("ts")) {
+        sep(buf);
+        buf.extend_from_slice(b"\"ts\":\"");
+        write_timestamp(buf, ev.timestamp);
+        buf.push(b'"');
+    }
+    buf.push(b'}');
+    Ok(buf.len() - start)
+}
+
+/// `2026-11-21T08:49:52.498082Z`: UTC, microseconds.
+pub(crate) fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
+    let dt = time::OffsetDateTime::from(at);
+    let two = |n: u8, sep: u8, buf: &mut Vec<u8>| {
+        buf.push(b'0' + n / 10);
+        buf.push(b'0' + n % 10);
+        if sep != 0 {
+            buf.push(sep);
+        }
+    };
+    let year = dt.year().clamp(0, 9999) as u32;
+    buf.extend_from_slice(&[
+        b'0' + (year / 1000) as u8,
+        b'0' + (year / 100 % 10) as u8,
+        b'0' + (year / 10 % 10) as u8,
+        b'0' + (year % 10) as u8,
+        b'-',
+    ]);
+    two(u8::from(dt.month()), b'-', buf);
+    two(dt.day(), b'T', buf);
+    two(dt.hour(), b':', buf);
+    two(dt.minute(), b':', buf);
+    two(dt.second(), b'.', buf);
+    let micros = dt.microsecond();
+    let mut digits = [b'0'; 6];
+    let mut m = micros;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    buf.extend_from_slice(&digits);
+    buf.push(b'Z');
+}
+
+/// The `ts` string for a time (tests and tools).
+pub fn format_timestamp(at: SystemTime) -> String {
+    let mut buf = Vec::with_capacity(27);
+    write_timestamp(&mut buf, at);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Parses the fields of an encoded NDJSON event (tests and tools).
+pub(crate) fn parse_event(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamp_format() {
+        let t = UNIX_EPOCH + Duration::from_micros(1_795_251_792_498_082);
+        assert_eq!(format_timestamp(t), "2026-11-21T09:03:12.498082Z");
+    }
+
+    #[test]
+    fn layers_merge_with_last_wins() {
+        let mut ev = Event::new();
+        ev.add_field("a", 1).add_field("shared", "event");
+        ev.under.push(Arc::new(
+            json!({"shared": "ctx", "request_id": "r"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ));
+        let client = json!({"shared": "client", "host": "h", "ts": "fixed"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let mut b = Batch::new(WireFormat::Ndjson);
+        b.push(&ev, &client, 1000).unwrap();
+        let v: Value = serde_json::from_slice(b.event(0)).unwrap();
+        assert_eq!(
+            v,
+            json!({"a": 1, "shared": "event", "request_id": "r", "host": "h", "ts": "fixed"})
+        );
+    }
+
+    #[test]
+    fn oversized_event_leaves_batch_unchanged() {
+        let mut b = Batch::new(WireFormat::Ndjson);
+        let mut small = Event::new();
+        small.add_field("x", 1);
+        b.push(&small, &Fields::new(), 100).unwrap();
+        let mut big = Event::new();
+        big.add_field("x", "y".repeat(200));
+        assert!(matches!(
+            b.push(&big, &Fields::new(), 100),
+            Err(PushError::TooLarge(_))
+        ));
+        assert_eq!(b.len(), 1);
+        assert!(b.body().ends_with(b"}\n"));
+        let (l, r) = b.split();
+        assert_eq!((l.len(), r.len()), (0, 1));
+    }
+}
