@@ -166,6 +166,8 @@ impl Transmission {
         )?;
         let handle = std::thread::Builder::new()
             .name("insights-events".into())
+            // Dropping a deeply nested value (rejected as too deep) recurses.
+            .stack_size(8 * 1024 * 1024)
             .spawn(move || worker.run())?;
         Ok(Transmission {
             queue,

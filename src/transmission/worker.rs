@@ -174,6 +174,9 @@ impl Worker {
         if let Some(reason) = event.invalid.take() {
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
+        if let Some(reason) = self.structural_problem(&mut event) {
+            return drop(&self.shared, event, DropReason::Invalid, reason);
+        }
         if let Some(field) = event.typed.as_ref().and_then(|t| t.non_finite_field()) {
             let reason =
                 format!("field `{field}`: non-finite number cannot be represented in JSON");
@@ -211,6 +214,39 @@ impl Worker {
         {
             self.dispatch();
         }
+    }
+
+    /// An empty event, or one nested deeper than receivers can parse.
+    fn structural_problem(&self, event: &mut crate::Event) -> Option<String> {
+        use crate::json::{deeper_than, MAX_DEPTH};
+        let layers_empty =
+            event.under.iter().all(|l| l.is_empty()) && self.config.fields.is_empty();
+        if event.typed.is_none() && event.fields.is_empty() && layers_empty {
+            return Some("empty event: it has no fields".into());
+        }
+        // Each top-level value sits at depth 2 of the event object.
+        let limit = MAX_DEPTH - 1;
+        let mut deep = event
+            .fields
+            .iter()
+            .find(|(_, v)| deeper_than(v, limit))
+            .map(|(k, _)| k.clone());
+        if deep.is_none() {
+            if let Some(typed) = event.typed.as_mut() {
+                typed.visit_json_fields_mut(&mut |name, field| {
+                    use crate::typed::JsonFieldMut;
+                    let too_deep = match field {
+                        JsonFieldMut::Object(m) => m.values().any(|v| deeper_than(v, limit - 1)),
+                        JsonFieldMut::Array(a) => a.iter().any(|v| deeper_than(v, limit - 1)),
+                        JsonFieldMut::Value(v) => deeper_than(v, limit),
+                    };
+                    if too_deep && deep.is_none() {
+                        deep = Some(name.to_owned());
+                    }
+                });
+            }
+        }
+        deep.map(|k| format!("field `{k}` is nested more than {MAX_DEPTH} levels deep"))
     }
 
     /// Hands the open batch to the sender runtime.

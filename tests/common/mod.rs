@@ -2,6 +2,9 @@
 //! every request (body decompressed), and answers from a script.
 #![allow(dead_code)]
 
+pub mod fault;
+pub mod logs;
+
 use std::collections::VecDeque;
 use std::io::Read;
 use std::net::SocketAddr;
