@@ -289,6 +289,28 @@ pub(crate) fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
     buf.push(b'Z');
 }
 
+/// Encodes one event as a backend would receive it: an NDJSON line (without
+/// the newline) or one item of a Honeycomb batch. The event context and
+/// client-wide fields are not merged (they are added by a client's send).
+///
+/// ```
+/// use insights_events::transmission::{encode_event, WireFormat};
+/// use insights_events::DbQuery;
+///
+/// let line = encode_event(&DbQuery::new("SELECT 1", 0.5).into_event(), WireFormat::Ndjson).unwrap();
+/// let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+/// assert_eq!(v["event_type"], "db.query");
+/// assert!(v["ts"].is_string());
+/// ```
+pub fn encode_event(event: &Event, format: WireFormat) -> Result<Vec<u8>, String> {
+    let mut b = Batch::new(format);
+    match b.push(event, &Fields::new(), usize::MAX) {
+        Ok(()) => Ok(b.event(0).to_vec()),
+        Err(PushError::Invalid(e)) => Err(e),
+        Err(PushError::TooLarge(n)) => Err(format!("event is {n} bytes")),
+    }
+}
+
 /// The `ts` string for a time (tests and tools).
 pub fn format_timestamp(at: SystemTime) -> String {
     let mut buf = Vec::with_capacity(27);

@@ -1,0 +1,173 @@
+//! Properties: every generated type survives a JSON round trip, and every
+//! event survives both wire encodings.
+
+use insights_events::transmission::{encode_event, WireFormat};
+use insights_events::{
+    AnyEvent, AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, Event, FlaskRequest,
+};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((".{0,8}", inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn object() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::vec((".{0,10}", json_value()), 0..8).prop_map(|kv| kv.into_iter().collect())
+}
+
+/// `Some(Value::Null)` and `None` are the same on the wire.
+fn any_but_null() -> impl Strategy<Value = Value> {
+    json_value().prop_filter("not null", |v| !v.is_null())
+}
+
+fn finite() -> impl Strategy<Value = f64> {
+    any::<f64>().prop_filter("finite", |f| f.is_finite())
+}
+
+/// Extra keys: anything that is not a field of the type.
+fn extra(known: &'static [&'static str]) -> impl Strategy<Value = Map<String, Value>> {
+    object().prop_map(move |mut m| {
+        m.retain(|k, _| k != "event_type" && !known.contains(&k.as_str()));
+        m
+    })
+}
+
+const REQUEST: &[&str] = &[
+    "path",
+    "method",
+    "status",
+    "duration",
+    "params",
+    "request_id",
+    "view",
+    "blueprint",
+    "module",
+    "app",
+];
+
+prop_compose! {
+    fn db_query()(query in ".*", duration in finite(), params in prop::option::of(any_but_null()),
+                  request_id in prop::option::of(".*"), extra in extra(&["query", "duration", "params", "request_id"])) -> DbQuery {
+        DbQuery { query, duration, params, request_id, extra }
+    }
+}
+
+prop_compose! {
+    fn flask()(path in ".*", method in "[A-Z]{3,7}", status in prop::option::of(any::<i64>()),
+               view in prop::option::of(".*"), blueprint in prop::option::of(".*"), duration in prop::option::of(finite()),
+               params in prop::option::of(object()), request_id in prop::option::of(".*"), extra in extra(REQUEST)) -> FlaskRequest {
+        FlaskRequest { path, method, status, view, blueprint, duration, params, request_id, extra }
+    }
+}
+
+prop_compose! {
+    fn django()(path in ".*", method in "[A-Z]{3,7}", status in prop::option::of(any::<i64>()),
+                view in prop::option::of(".*"), module in prop::option::of(".*"), app in prop::option::of(".*"),
+                duration in prop::option::of(finite()), params in prop::option::of(object()),
+                request_id in prop::option::of(".*"), extra in extra(REQUEST)) -> DjangoRequest {
+        DjangoRequest { path, method, status, view, module, app, duration, params, request_id, extra }
+    }
+}
+
+prop_compose! {
+    fn asgi()(path in ".*", method in "[A-Z]{3,7}", status in prop::option::of(any::<i64>()),
+              duration in prop::option::of(finite()), params in prop::option::of(object()),
+              request_id in prop::option::of(".*"), extra in extra(REQUEST)) -> AsgiRequest {
+        AsgiRequest { path, method, status, duration, params, request_id, extra }
+    }
+}
+
+prop_compose! {
+    fn celery()(task_id in ".*", task_name in ".*", state in ".*", retries in prop::option::of(any::<i64>()),
+                group in prop::option::of(".*"), duration in prop::option::of(finite()),
+                args in prop::option::of(prop::collection::vec(json_value(), 0..5)), kwargs in prop::option::of(object()),
+                request_id in prop::option::of(".*"),
+                extra in extra(&["task_id", "task_name", "state", "retries", "group", "duration", "args", "kwargs", "request_id"])) -> CeleryTaskFinished {
+        CeleryTaskFinished { task_id, task_name, state, retries, group, duration, args, kwargs, request_id, extra }
+    }
+}
+
+fn round_trip<T>(v: &T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let s = serde_json::to_string(v).unwrap();
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn db_query_round_trips(v in db_query()) {
+        prop_assert_eq!(&round_trip(&v), &v);
+        prop_assert_eq!(AnyEvent::from_value(serde_json::to_value(&v).unwrap()).unwrap(), AnyEvent::DbQuery(v));
+    }
+
+    #[test]
+    fn flask_request_round_trips(v in flask()) {
+        prop_assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn django_request_round_trips(v in django()) {
+        prop_assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn asgi_request_round_trips(v in asgi()) {
+        prop_assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn celery_task_finished_round_trips(v in celery()) {
+        prop_assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn any_event_survives_both_encodings(mut fields in object(), rate in 1u32..1000) {
+        fields.remove("ts");
+        let mut ev = Event::from_map(fields.clone());
+        ev.set_sample_rate(rate);
+
+        let line = encode_event(&ev, WireFormat::Ndjson).unwrap();
+        prop_assert!(!line.contains(&b'\n'), "one line");
+        let mut got: Map<String, Value> = serde_json::from_slice(&line).unwrap();
+        prop_assert!(got.remove("ts").unwrap().is_string());
+        prop_assert_eq!(&got, &fields);
+
+        let item = encode_event(&ev, WireFormat::HoneycombBatch).unwrap();
+        let got: Value = serde_json::from_slice(&item).unwrap();
+        prop_assert_eq!(&got["data"], &Value::Object(fields));
+        prop_assert_eq!(&got["samplerate"], &Value::from(rate));
+        prop_assert!(got["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn typed_events_survive_the_ndjson_encoding(v in db_query()) {
+        let line = encode_event(&v.clone().into_event(), WireFormat::Ndjson).unwrap();
+        let mut got: Value = serde_json::from_slice(&line).unwrap();
+        let obj = got.as_object_mut().unwrap();
+        if !v.extra.contains_key("ts") {
+            obj.remove("ts");
+        }
+        prop_assert_eq!(serde_json::from_value::<DbQuery>(got).unwrap(), v);
+    }
+}
