@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A hand-built event: builder fields, a dynamic field, event fields.
     let mut builder = Builder::new();
     builder.add_field("service", "quickstart");
-    builder.add_dynamic_field("pid", || std::process::id());
+    builder.add_dynamic_field("pid", std::process::id);
     let mut event = builder.new_event();
     event
         .add_field("event_type", "cache.miss")

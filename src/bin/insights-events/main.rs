@@ -1,0 +1,205 @@
+//! `insights-events`: validate, send and receive Insights events, and keep
+//! the schemas up to date.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+mod check;
+mod input;
+mod receive;
+mod schemas;
+mod send;
+mod validate;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "insights-events",
+    version,
+    about = "Validate, send and receive Honeybadger Insights / Honeycomb events",
+    after_help = "Examples:\n  insights-events validate events.ndjson\n  \
+                  insights-events send events.ndjson\n  \
+                  insights-events receive --port 8080 --out received.ndjson\n  \
+                  insights-events schemas list"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check NDJSON events (one JSON object per line) against the schemas.
+    ///
+    /// Prints `FILE:LINE: FIELD: REASON` for each invalid line on stdout and
+    /// a summary per event type on stderr. Exits 0 only when every line is
+    /// valid, 1 when some are not, 2 on other errors.
+    #[command(
+        after_help = "Examples:\n  insights-events validate events.ndjson more.ndjson\n  \
+                            gunzip -c events.ndjson.gz | insights-events validate -\n  \
+                            insights-events validate --allow-unknown events.ndjson"
+    )]
+    Validate {
+        /// NDJSON files (`-` or nothing: stdin).
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        check: CheckArgs,
+        /// Do not print the summary.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Worker threads (0: one per CPU).
+        #[arg(short, long, default_value_t = 0)]
+        jobs: usize,
+    },
+    /// Send NDJSON events through the client (configured from the environment).
+    ///
+    /// Uses HONEYBADGER_API_KEY / HONEYBADGER_ENDPOINT / HONEYCOMB_* like the
+    /// library; with no key, the events are written to stdout. Invalid lines
+    /// are reported and not sent. Exits non-zero when any event was not
+    /// delivered.
+    #[command(
+        after_help = "Examples:\n  HONEYBADGER_API_KEY=hbp_xxx insights-events send events.ndjson\n  \
+                            insights-events send --endpoint http://127.0.0.1:8080 --api-key test events.ndjson\n  \
+                            insights-events send --dry-run events.ndjson"
+    )]
+    Send {
+        /// NDJSON files (`-` or nothing: stdin).
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        check: CheckArgs,
+        /// Honeybadger endpoint (overrides HONEYBADGER_ENDPOINT).
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// Honeybadger API key (overrides HONEYBADGER_API_KEY).
+        #[arg(long, value_name = "KEY")]
+        api_key: Option<String>,
+        /// Only validate: send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// How long to wait for delivery at the end, in seconds.
+        #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+        timeout: f64,
+    },
+    /// Run a local receiver, compatible with Honeybadger Insights and Honeycomb.
+    ///
+    /// `POST /v1/events` (NDJSON, X-API-Key) and `POST /1/batch/DATASET`
+    /// (Honeycomb JSON array). Every event is validated and printed on one
+    /// line; `--out` appends the raw events as NDJSON. Ctrl-C stops it.
+    #[command(
+        after_help = "Examples:\n  insights-events receive --port 8080 --out received.ndjson\n  \
+                            HONEYBADGER_ENDPOINT=http://127.0.0.1:8080 HONEYBADGER_API_KEY=test python app.py"
+    )]
+    Receive {
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Append every received event (one JSON per line) to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// List or update the event schemas.
+    #[command(subcommand)]
+    Schemas(SchemasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemasCommand {
+    /// List every known event type with its fields.
+    #[command(after_help = "Example:\n  insights-events schemas list")]
+    List,
+    /// Download the Honeybadger Python schemas and update the local copies.
+    #[command(after_help = "Examples:\n  insights-events schemas update --check\n  \
+                            insights-events schemas update --from http://127.0.0.1:8000/python/ --dir schemas/python")]
+    Update {
+        /// Base URL; `<URL>/<event_type>.schema.json` is fetched.
+        #[arg(long, value_name = "URL", default_value = schemas::DEFAULT_BASE)]
+        from: String,
+        /// Folder holding the local copies.
+        #[arg(long, value_name = "DIR", default_value = "schemas/python")]
+        dir: PathBuf,
+        /// Change nothing; exit 1 when the local copies differ.
+        #[arg(long)]
+        check: bool,
+        /// Request timeout, in seconds.
+        #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+        timeout: f64,
+    },
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+struct CheckArgs {
+    /// Accept event types that no schema describes.
+    #[arg(long)]
+    allow_unknown: bool,
+}
+
+impl From<CheckArgs> for check::Options {
+    fn from(a: CheckArgs) -> Self {
+        check::Options {
+            allow_unknown: a.allow_unknown,
+        }
+    }
+}
+
+fn secs(name: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("invalid --{name} {s}: expected seconds >= 0"))
+}
+
+fn run(cli: Cli) -> Result<i32, String> {
+    match cli.command {
+        Command::Validate {
+            files,
+            check,
+            quiet,
+            jobs,
+        } => validate::run(&files, check.into(), quiet, jobs),
+        Command::Send {
+            files,
+            check,
+            endpoint,
+            api_key,
+            dry_run,
+            timeout,
+        } => send::run(send::SendArgs {
+            files,
+            opts: check.into(),
+            endpoint,
+            api_key,
+            dry_run,
+            timeout: secs("timeout", timeout)?,
+        }),
+        Command::Receive {
+            port,
+            bind,
+            out,
+            check,
+        } => receive::run(bind, port, out, check.into()),
+        Command::Schemas(SchemasCommand::List) => schemas::list(),
+        Command::Schemas(SchemasCommand::Update {
+            from,
+            dir,
+            check,
+            timeout,
+        }) => schemas::update(&from, &dir, check, secs("timeout", timeout)?),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("insights-events: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
