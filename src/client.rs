@@ -11,7 +11,6 @@ use serde_json::Value;
 use crate::config::{Backend, BackendKind, Config, ConfigError};
 use crate::event::{Event, Fields};
 use crate::sampling;
-use crate::transmission::stats::Counter;
 use crate::transmission::{
     DiscardSender, DropReason, FlushOutcome, HoneybadgerSender, HoneycombSender, Response, Sender,
     Stats, Transmission, WriterSender,
@@ -119,16 +118,8 @@ impl Client {
 
     fn send_inner(&self, mut event: Event, presampled: bool) -> Result<(), SendError> {
         let inner = &*self.inner;
-        let stats = &inner.core.shared.stats;
-        stats.add(Counter::Attempted, 1);
         if inner.core.is_closed() {
-            inner.core.shared.drop_event(
-                DropReason::Closed,
-                event.metadata.take(),
-                Instant::now(),
-                "client closed".into(),
-                false,
-            );
+            inner.core.reject_closed(event);
             return Err(SendError::Closed);
         }
         event.client = None;
@@ -145,7 +136,7 @@ impl Client {
             event.under.push(ctx);
         }
         if !presampled && !self.keep(&mut event) {
-            stats.drop_event(DropReason::Sampled, 1);
+            inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
             return Ok(());
         }
         inner.core.enqueue(event)
@@ -188,11 +179,16 @@ impl Client {
     }
 
     /// The responses stream: one [`Response`] per event (delivered or not;
-    /// sampled-out events have none). Bounded: when nobody reads it, the
-    /// oldest responses are discarded, and the core never waits (unless
-    /// `block_on_response`).
+    /// sampled-out events have none), for events whose outcome comes after
+    /// the first call (responses are not built until someone asks). Bounded:
+    /// when nobody reads it, the oldest responses are discarded, and the
+    /// core never waits (unless `block_on_response`).
     pub fn responses(&self) -> Receiver<Response> {
-        self.inner.core.shared.responses_rx.clone()
+        let shared = &self.inner.core.shared;
+        shared
+            .responses_wanted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        shared.responses_rx.clone()
     }
 
     /// A snapshot of the counters.

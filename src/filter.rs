@@ -54,61 +54,97 @@ impl ParamsFilter {
         self.keys.iter().any(|k| k == key)
     }
 
-    /// Applies the filter to an event's `params` and `kwargs`.
-    pub(crate) fn apply(&self, ev: &mut Event) {
-        if self.keys.is_empty() {
-            return;
+    /// Applies the filter to an event's `params` and `kwargs`, and in the
+    /// same walk measures the nesting of every free-form field. Returns the
+    /// first field nested more than `max_depth` levels deep (the event
+    /// object being level 1). Allocates nothing for flat values.
+    pub(crate) fn apply(&self, ev: &mut Event, max_depth: usize) -> Option<String> {
+        // A top-level value sits at level 2 of the event object.
+        let limit = max_depth.saturating_sub(1);
+        let mut deep: Option<String> = None;
+        for (k, v) in ev.fields.iter_mut() {
+            let scrub = FILTERED_FIELDS.contains(&k.as_str());
+            if self.value(v, scrub, limit) && deep.is_none() {
+                deep = Some(k.clone());
+            }
         }
         if let Some(typed) = ev.typed.as_mut() {
             typed.visit_json_fields_mut(&mut |name, field| {
-                if !FILTERED_FIELDS.contains(&name) {
-                    return;
-                }
-                match field {
-                    JsonFieldMut::Object(map) => self.top(map),
-                    JsonFieldMut::Array(items) => items.iter_mut().for_each(|v| self.deep(v)),
-                    JsonFieldMut::Value(v) => self.top_value(v),
+                let scrub = FILTERED_FIELDS.contains(&name);
+                let too_deep = match field {
+                    JsonFieldMut::Object(m) => self.map(m, scrub, limit),
+                    JsonFieldMut::Array(a) => self.array(a, scrub, limit),
+                    JsonFieldMut::Value(v) => self.value(v, scrub, limit),
+                };
+                if too_deep && deep.is_none() {
+                    deep = Some(name.to_owned());
                 }
             });
         }
-        for name in FILTERED_FIELDS {
-            if let Some(v) = ev.fields.get_mut(*name) {
-                self.top_value(v);
-            }
-        }
+        deep
     }
 
-    fn top_value(&self, v: &mut Value) {
+    fn value(&self, v: &mut Value, scrub: bool, limit: usize) -> bool {
         match v {
-            Value::Object(map) => self.top(map),
-            other => self.deep(other),
+            Value::Object(m) => self.map(m, scrub, limit),
+            Value::Array(a) => self.array(a, scrub, limit),
+            _ => false,
         }
     }
 
-    fn top(&self, map: &mut Map<String, Value>) {
-        map.retain(|k, _| !self.matches(k));
-        map.values_mut().for_each(|v| self.deep(v));
+    /// A field that is an object: filtered keys at its top level go.
+    fn map(&self, m: &mut Map<String, Value>, scrub: bool, limit: usize) -> bool {
+        if scrub && !self.keys.is_empty() {
+            m.retain(|k, _| !self.matches(k));
+        }
+        limit < 1 || self.walk(m.values_mut(), scrub, limit)
     }
 
-    fn deep(&self, v: &mut Value) {
-        // An explicit stack: params nested thousands deep must not overflow.
-        let mut stack = vec![v];
-        while let Some(v) = stack.pop() {
+    fn array(&self, a: &mut [Value], scrub: bool, limit: usize) -> bool {
+        limit < 1 || self.walk(a.iter_mut(), scrub, limit)
+    }
+
+    /// Walks the children of a field (level 2 and below) with an explicit
+    /// stack: masks filtered keys when `scrub`, and reports nesting past
+    /// `limit`. The stack only allocates when there is nesting.
+    fn walk<'a>(
+        &self,
+        children: impl Iterator<Item = &'a mut Value>,
+        scrub: bool,
+        limit: usize,
+    ) -> bool {
+        let mask = scrub && !self.keys.is_empty();
+        let mut stack: Vec<(&mut Value, usize)> = Vec::new();
+        stack.extend(children.filter(|c| is_container(c)).map(|c| (c, 2)));
+        while let Some((v, d)) = stack.pop() {
+            if d > limit {
+                return true;
+            }
             match v {
                 Value::Object(map) => {
                     for (k, child) in map.iter_mut() {
-                        if self.matches(k) {
+                        if mask && self.matches(k) {
                             *child = Value::String(FILTERED.to_owned());
-                        } else {
-                            stack.push(child);
+                        } else if is_container(child) {
+                            stack.push((child, d + 1));
                         }
                     }
                 }
-                Value::Array(items) => stack.extend(items.iter_mut()),
+                Value::Array(items) => stack.extend(
+                    items
+                        .iter_mut()
+                        .filter(|c| is_container(c))
+                        .map(|c| (c, d + 1)),
+                ),
                 _ => {}
             }
         }
+        false
     }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Object(_))
 }
 
 #[cfg(test)]
@@ -128,7 +164,7 @@ mod tests {
             .cloned()
             .unwrap(),
         );
-        ParamsFilter::default().apply(&mut ev);
+        assert_eq!(ParamsFilter::default().apply(&mut ev, 128), None);
         assert_eq!(
             Value::Object(ev.fields),
             json!({
@@ -137,5 +173,40 @@ mod tests {
                 "password": "top-level-field-is-not-params"
             })
         );
+    }
+
+    #[test]
+    fn reports_the_first_field_nested_too_deep() {
+        let mut ev = Event::from_map(
+            json!({"ok": [[1]], "bad": [[[[1]]]]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        // The event is level 1, `bad` level 2, its innermost array level 5.
+        assert_eq!(ParamsFilter::default().apply(&mut ev, 5), None);
+        assert_eq!(
+            ParamsFilter::default().apply(&mut ev, 4),
+            Some("bad".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_very_deep_value_is_measured_without_recursion() {
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Value::Array(vec![v]);
+        }
+        let mut ev = Event::new();
+        ev.fields.insert("params".into(), v);
+        assert_eq!(
+            ParamsFilter::default().apply(&mut ev, 128),
+            Some("params".to_owned())
+        );
+        // Take it apart iteratively: serde_json's drop would recurse.
+        let mut v = ev.fields.shift_remove("params").unwrap();
+        while let Value::Array(mut a) = v {
+            v = a.pop().unwrap_or(Value::Null);
+        }
     }
 }

@@ -28,25 +28,6 @@ fn contains_null(v: &Value) -> bool {
 /// receivers, including this crate's own parsers) refuses deeper documents.
 pub(crate) const MAX_DEPTH: usize = 128;
 
-/// Whether `v` nests arrays/objects more than `max` levels deep (counting
-/// `v` itself as level 1 when it is a container). Iterative: no recursion
-/// on hostile input.
-pub(crate) fn deeper_than(v: &Value, max: usize) -> bool {
-    let mut stack = vec![(v, 1usize)];
-    while let Some((v, d)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(m) => Box::new(m.values()),
-            _ => continue,
-        };
-        if d > max {
-            return true;
-        }
-        stack.extend(children.map(|c| (c, d + 1)));
-    }
-    false
-}
-
 /// A short name for the kind of a JSON value, for error messages.
 pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
@@ -234,29 +215,6 @@ impl ser::SerializeMap for FiniteProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn depth_is_measured_without_recursion() {
-        let mut v = serde_json::json!(1);
-        for _ in 0..10_000 {
-            v = Value::Array(vec![v]);
-        }
-        assert!(deeper_than(&v, 128));
-        let mut shallow = serde_json::json!({});
-        for _ in 0..127 {
-            shallow = serde_json::json!({ "a": shallow });
-        }
-        assert!(!deeper_than(&shallow, 128));
-        assert!(deeper_than(&serde_json::json!({ "a": shallow }), 128));
-        // Dropping a deep value must not overflow the stack either.
-        drop_deep(v);
-    }
-
-    fn drop_deep(mut v: Value) {
-        while let Value::Array(mut a) = v {
-            v = a.pop().unwrap_or(Value::Null);
-        }
-    }
 
     #[test]
     fn nan_is_refused_and_null_is_kept() {

@@ -30,6 +30,7 @@ fn neighbour(i: usize) -> Event {
 /// happened to it.
 fn sandwich(bad: Event) -> (Vec<Value>, Option<(DropReason, String)>) {
     let (recorder, client) = recorder_client();
+    let responses = client.responses();
     client.send(neighbour(1)).unwrap();
     let mut bad = bad;
     bad.set_metadata("bad");
@@ -45,8 +46,7 @@ fn sandwich(bad: Event) -> (Vec<Value>, Option<(DropReason, String)>) {
     assert_eq!(neighbours, vec![json!(1), json!(2)], "no neighbour lost");
     let s = client.stats();
     assert_eq!(s.attempted, s.sent + s.dropped() + s.failed());
-    let rejected = client
-        .responses()
+    let rejected = responses
         .try_iter()
         .find(|r| r.metadata == Some(json!("bad")) && !r.is_ok())
         .map(|r| (r.reason.unwrap(), r.error.unwrap()));

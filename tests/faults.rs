@@ -97,6 +97,7 @@ fn transient_faults_within_the_budget_lose_nothing() {
             .max_batch_retries(3),
     )
     .unwrap();
+    let _responses = client.responses(); // responses are built once asked for
     for i in 0..100 {
         event(i).send_with(&client).unwrap();
     }
@@ -133,6 +134,7 @@ fn transient_faults_with_concurrent_batches_lose_nothing() {
             .max_batch_retries(10),
     )
     .unwrap();
+    let _responses = client.responses(); // responses are built once asked for
     for i in 0..2_000 {
         event(i).send_with(&client).unwrap();
     }
@@ -185,6 +187,7 @@ fn events_given_up_are_reported_with_their_reason() {
             .map(|s| s.url.clone())
             .unwrap_or_else(closed_port_url);
         let client = Client::new(config(&url).batch_size(5).max_batch_retries(2)).unwrap();
+        let _responses = client.responses(); // responses are built once asked for
         for i in 0..20 {
             event(i).send_with(&client).unwrap();
         }
@@ -221,6 +224,7 @@ fn accept_the_first_requests_then_fail_and_every_event_is_accounted_for() {
             .max_event_bytes(2_000),
     )
     .unwrap();
+    let _responses = client.responses(); // responses are built once asked for
     let mut attempted = 0;
     for i in 0..100 {
         attempted += 1;
@@ -252,6 +256,7 @@ fn accept_the_first_requests_then_fail_and_every_event_is_accounted_for() {
 fn a_413_splits_until_the_batches_fit() {
     let server = FaultServer::scripted(vec![], Fault::TooLargeOver(700));
     let client = Client::new(config(&server.url).batch_size(64)).unwrap();
+    let _responses = client.responses(); // responses are built once asked for
     for i in 0..64 {
         event(i).send_with(&client).unwrap();
     }

@@ -136,10 +136,11 @@ fn secrets(logs: &Captured) {
             .retry_backoff(Duration::from_millis(1));
         seen.push_str(&format!("{config:?}"));
         let client = Client::new(config).unwrap();
+        let responses = client.responses();
         seen.push_str(&format!("{client:?}"));
         DbQuery::new("SELECT 1", 1.0).send_with(&client).unwrap();
         client.flush(LONG);
-        for r in client.responses().try_iter() {
+        for r in responses.try_iter() {
             seen.push_str(&format!("{r:?} {}", r.error.clone().unwrap_or_default()));
         }
         let r = client.close(Duration::from_secs(1));

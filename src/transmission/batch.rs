@@ -8,6 +8,7 @@
 use std::ops::Range;
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::event::{Event, Fields};
@@ -24,31 +25,16 @@ pub enum WireFormat {
     HoneycombBatch,
 }
 
-/// Encoded events, ready for a [`super::Sender`].
+/// Encoded events, ready for a [`super::Sender`]. Cheap to clone and to
+/// split: the bytes are shared.
 #[derive(Debug, Clone)]
 pub struct Batch {
     format: WireFormat,
-    buf: Vec<u8>,
+    buf: Bytes,
     items: Vec<Range<usize>>,
 }
 
 impl Batch {
-    pub(crate) fn new(format: WireFormat) -> Self {
-        Batch {
-            format,
-            buf: Vec::new(),
-            items: Vec::new(),
-        }
-    }
-
-    pub(crate) fn with_capacity(format: WireFormat, bytes: usize, events: usize) -> Self {
-        Batch {
-            format,
-            buf: Vec::with_capacity(bytes),
-            items: Vec::with_capacity(events),
-        }
-    }
-
     /// The encoding of this batch.
     pub fn format(&self) -> WireFormat {
         self.format
@@ -86,8 +72,8 @@ impl Batch {
         (0..self.len()).map(move |i| self.event(i))
     }
 
-    /// The request body: NDJSON lines, or a JSON array.
-    pub fn body(&self) -> Vec<u8> {
+    /// The request body: the NDJSON lines (shared, no copy), or a JSON array.
+    pub fn body(&self) -> Bytes {
         match self.format {
             WireFormat::Ndjson => self.buf.clone(),
             WireFormat::HoneycombBatch => {
@@ -100,40 +86,88 @@ impl Batch {
                     out.extend_from_slice(&self.buf[r.clone()]);
                 }
                 out.push(b']');
-                out
+                Bytes::from(out)
             }
         }
     }
 
-    /// Consumes an NDJSON batch into its body without copying.
-    pub fn into_body(self) -> Vec<u8> {
-        match self.format {
-            WireFormat::Ndjson => self.buf,
-            WireFormat::HoneycombBatch => self.body(),
-        }
-    }
-
-    /// Splits the batch into two halves (for a 413 answer).
+    /// Splits the batch into two halves (for a 413 answer), without copying.
     pub fn split(&self) -> (Batch, Batch) {
         let mid = self.len() / 2;
         (self.slice(0..mid), self.slice(mid..self.len()))
     }
 
     fn slice(&self, idx: Range<usize>) -> Batch {
-        let mut b = Batch::new(self.format);
-        for i in idx {
-            let r = self.items[i].clone();
-            let start = b.buf.len();
-            b.buf.extend_from_slice(&self.buf[r]);
-            b.items.push(start..b.buf.len());
+        let items = &self.items[idx];
+        let (start, end) = match (items.first(), items.last()) {
+            (Some(f), Some(l)) => (f.start, l.end),
+            _ => (0, 0),
+        };
+        Batch {
+            format: self.format,
+            buf: self.buf.slice(start..end),
+            items: items
+                .iter()
+                .map(|r| r.start - start..r.end - start)
+                .collect(),
         }
-        b
+    }
+}
+
+/// A batch being filled by the worker.
+#[derive(Debug)]
+pub(crate) struct BatchBuilder {
+    format: WireFormat,
+    buf: Vec<u8>,
+    items: Vec<Range<usize>>,
+}
+
+impl BatchBuilder {
+    pub(crate) fn new(format: WireFormat) -> Self {
+        BatchBuilder {
+            format,
+            buf: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_capacity(format: WireFormat, bytes: usize, events: usize) -> Self {
+        BatchBuilder {
+            format,
+            buf: Vec::with_capacity(bytes),
+            items: Vec::with_capacity(events),
+        }
+    }
+
+    pub(crate) fn format(&self) -> WireFormat {
+        self.format
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The finished batch.
+    pub(crate) fn freeze(self) -> Batch {
+        Batch {
+            format: self.format,
+            buf: Bytes::from(self.buf),
+            items: self.items,
+        }
     }
 
     /// Moves the last event into a batch of its own.
-    pub(crate) fn pop_last(&mut self) -> Option<Batch> {
+    pub(crate) fn pop_last(&mut self) -> Option<BatchBuilder> {
         let r = self.items.pop()?;
-        let mut b = Batch::new(self.format);
+        let mut b = BatchBuilder::new(self.format);
         b.buf.extend_from_slice(&self.buf[r.clone()]);
         b.items.push(0..b.buf.len());
         self.buf.truncate(r.start);
@@ -229,23 +263,32 @@ pub(crate) fn write_object(
         write_entry(buf, k, v)?;
     }
     // Lower layers, highest first; skip keys a higher layer already wrote.
-    let layers: Vec<&Fields> = ev
-        .under
-        .iter()
-        .rev()
-        .map(|a| &**a)
-        .chain(std::iter::once(client))
-        .collect();
-    for (depth, layer) in layers.iter().enumerate() {
-        for (k, v) in layer.iter() {
-            if ev.has_own_key(k) || layers[..depth].iter().any(|l| l.contains_key(k)) {
+    let under = &ev.under;
+    let n = under.len();
+    let layer = |d: usize| -> &Fields {
+        if d < n {
+            &under[n - 1 - d]
+        } else {
+            client
+        }
+    };
+    let depth = n + 1;
+    let mut ts_shadowed = false;
+    for d in 0..depth {
+        let l = layer(d);
+        if l.is_empty() {
+            continue;
+        }
+        ts_shadowed |= l.contains_key("ts");
+        for (k, v) in l.iter() {
+            if ev.has_own_key(k) || (0..d).any(|h| layer(h).contains_key(k)) {
                 continue;
             }
             sep(buf);
             write_entry(buf, k, v)?;
         }
     }
-    if with_ts && !ev.has_own_key("ts") && !layers.iter().any(|l| l.contains_key("ts")) {
+    if with_ts && !ts_shadowed && !ev.has_own_key("ts") {
         sep(buf);
         buf.extend_from_slice(b"\"ts\":\"");
         write_timestamp(buf, ev.timestamp);
@@ -303,9 +346,9 @@ pub(crate) fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
 /// assert!(v["ts"].is_string());
 /// ```
 pub fn encode_event(event: &Event, format: WireFormat) -> Result<Vec<u8>, String> {
-    let mut b = Batch::new(format);
+    let mut b = BatchBuilder::new(format);
     match b.push(event, &Fields::new(), usize::MAX) {
-        Ok(()) => Ok(b.event(0).to_vec()),
+        Ok(()) => Ok(b.freeze().event(0).to_vec()),
         Err(PushError::Invalid(e)) => Err(e),
         Err(PushError::TooLarge(n)) => Err(format!("event is {n} bytes")),
     }
@@ -350,9 +393,9 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap();
-        let mut b = Batch::new(WireFormat::Ndjson);
+        let mut b = BatchBuilder::new(WireFormat::Ndjson);
         b.push(&ev, &client, 1000).unwrap();
-        let v: Value = serde_json::from_slice(b.event(0)).unwrap();
+        let v: Value = serde_json::from_slice(b.freeze().event(0)).unwrap();
         assert_eq!(
             v,
             json!({"a": 1, "shared": "event", "request_id": "r", "host": "h", "ts": "fixed"})
@@ -361,7 +404,7 @@ mod tests {
 
     #[test]
     fn oversized_event_leaves_batch_unchanged() {
-        let mut b = Batch::new(WireFormat::Ndjson);
+        let mut b = BatchBuilder::new(WireFormat::Ndjson);
         let mut small = Event::new();
         small.add_field("x", 1);
         b.push(&small, &Fields::new(), 100).unwrap();
@@ -372,8 +415,10 @@ mod tests {
             Err(PushError::TooLarge(_))
         ));
         assert_eq!(b.len(), 1);
+        let b = b.freeze();
         assert!(b.body().ends_with(b"}\n"));
         let (l, r) = b.split();
         assert_eq!((l.len(), r.len()), (0, 1));
+        assert_eq!(r.body(), b.body());
     }
 }

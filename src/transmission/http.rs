@@ -107,7 +107,7 @@ impl<E: Endpoint> HttpSender<E> {
             ];
         }
         let body = match compress(self.policy.compression, batch.body()) {
-            Ok(b) => bytes_body(b),
+            Ok(b) => b,
             Err(e) => {
                 return vec![
                     Outcome::failed(
@@ -201,11 +201,6 @@ impl<E: Endpoint> HttpSender<E> {
     }
 }
 
-/// Request bodies are cloned for retries: keep the bytes shared.
-fn bytes_body(b: Vec<u8>) -> bytes::Bytes {
-    bytes::Bytes::from(b)
-}
-
 /// A transport error, described without the URL's query or any header.
 fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
@@ -255,22 +250,25 @@ fn content_encoding(c: Compression) -> Option<&'static str> {
     }
 }
 
-pub(crate) fn compress(c: Compression, body: Vec<u8>) -> std::io::Result<Vec<u8>> {
+/// Compresses a body (shared as it is when uncompressed: retries clone it
+/// cheaply).
+pub(crate) fn compress(c: Compression, body: bytes::Bytes) -> std::io::Result<bytes::Bytes> {
     let level = flate2::Compression::fast();
-    match c {
-        Compression::None => Ok(body),
+    let out = match c {
+        Compression::None => return Ok(body),
         Compression::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), level);
             enc.write_all(&body)?;
-            enc.finish()
+            enc.finish()?
         }
         Compression::Deflate => {
             let mut enc =
                 flate2::write::ZlibEncoder::new(Vec::with_capacity(body.len() / 4), level);
             enc.write_all(&body)?;
-            enc.finish()
+            enc.finish()?
         }
-    }
+    };
+    Ok(bytes::Bytes::from(out))
 }
 
 /// Builds a header value from a secret, refusing characters HTTP forbids

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
@@ -16,20 +16,11 @@ use super::{FlushOutcome, Response, Sender};
 use crate::config::Config;
 use crate::event::Event;
 
-/// An event in the queue, with when it was sent.
-pub(crate) struct Queued {
-    pub(crate) event: Event,
-    pub(crate) sent_at: Instant,
-}
-
 /// Messages from callers to the worker.
 pub(crate) enum Control {
-    /// Drain the queue up to `target` events, send the open batch, and reply
-    /// with the id of the last batch that holds them.
-    Flush {
-        target: u64,
-        reply: channel::Sender<u64>,
-    },
+    /// Process every event queued now, send the open batch, and reply with
+    /// the id of the last batch that holds them.
+    Flush { reply: channel::Sender<u64> },
     /// Flush, then stop: wait for batches in flight until `deadline`, count
     /// the rest as dropped, and reply.
     Shutdown {
@@ -38,8 +29,8 @@ pub(crate) enum Control {
     },
 }
 
-/// Per event of a batch: its metadata and when it was sent.
-pub(crate) type EventMeta = (Option<Value>, Instant);
+/// Per event of a batch: its metadata and timestamp (for the response).
+pub(crate) type EventMeta = (Option<Value>, SystemTime);
 
 /// Batches handed to the sender and not finished yet, by id.
 #[derive(Default)]
@@ -63,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) in_flight_changed: Condvar,
     pub(crate) responses: channel::Sender<Response>,
     pub(crate) responses_rx: channel::Receiver<Response>,
+    /// Responses are built only once somebody asked for the stream.
+    pub(crate) responses_wanted: AtomicBool,
     pub(crate) block_on_response: bool,
     /// Set when close's deadline passed: the worker stops waiting.
     pub(crate) abort: AtomicBool,
@@ -94,14 +87,19 @@ impl Shared {
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub(crate) fn wants_responses(&self) -> bool {
+        self.responses_wanted.load(Ordering::Relaxed)
+    }
+
     /// Publishes one response; never stalls the core unless the user chose
     /// `block_on_response`.
     pub(crate) fn respond(&self, r: Response, may_block: bool) {
         if self.block_on_response && may_block {
             let _ = self.responses.send(r);
-        } else if let Err(TrySendError::Full(_)) = self.responses.try_send(r) {
+        } else if let Err(TrySendError::Full(r)) = self.responses.try_send(r) {
             // Nobody is reading: the oldest response is the least useful.
             let _ = self.responses_rx.try_recv();
+            let _ = self.responses.try_send(r);
         }
     }
 
@@ -110,16 +108,17 @@ impl Shared {
         &self,
         reason: DropReason,
         metadata: Option<Value>,
-        sent_at: Instant,
+        at: SystemTime,
         error: String,
         may_block: bool,
     ) {
         self.stats.drop_event(reason, 1);
-        if reason != DropReason::Sampled {
+        if reason != DropReason::Sampled && self.wants_responses() {
+            let duration = SystemTime::now().duration_since(at).unwrap_or_default();
             self.respond(
                 Response {
                     status_code: None,
-                    duration: sent_at.elapsed(),
+                    duration,
                     metadata,
                     error: Some(error),
                     reason: Some(reason),
@@ -132,8 +131,8 @@ impl Shared {
 
 /// The caller's side of the core.
 pub(crate) struct Transmission {
-    queue: channel::Sender<Queued>,
-    queue_rx: channel::Receiver<Queued>,
+    queue: channel::Sender<Event>,
+    queue_rx: channel::Receiver<Event>,
     control: channel::Sender<Control>,
     pub(crate) shared: Arc<Shared>,
     block_on_send: bool,
@@ -152,6 +151,7 @@ impl Transmission {
             in_flight_changed: Condvar::new(),
             responses,
             responses_rx,
+            responses_wanted: AtomicBool::new(false),
             block_on_response: config.block_on_response,
             abort: AtomicBool::new(false),
             close_deadline: Mutex::new(None),
@@ -189,58 +189,59 @@ impl Transmission {
     }
 
     /// Puts an event on the queue. Never blocks unless `block_on_send`.
+    /// Touches no shared counter on success.
     pub(crate) fn enqueue(&self, event: Event) -> Result<(), crate::SendError> {
-        let item = Queued {
-            event,
-            sent_at: Instant::now(),
-        };
         let res = if self.block_on_send {
             self.queue
-                .send(item)
+                .send(event)
                 .map_err(|e| TrySendError::Disconnected(e.0))
         } else {
-            self.queue.try_send(item)
+            self.queue.try_send(event)
         };
         match res {
-            Ok(()) => {
-                self.shared.stats.add(Counter::Enqueued, 1);
-                Ok(())
-            }
-            Err(TrySendError::Full(item)) => {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(event)) => {
                 if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         capacity = self.queue.capacity().unwrap_or(0),
                         "insights-events: queue full, dropping events (counted in stats.dropped_overflow; this warning is shown once)"
                     );
                 }
+                let at = event.timestamp;
                 self.shared.drop_event(
                     DropReason::Overflow,
-                    item.event.metadata,
-                    item.sent_at,
+                    event.metadata,
+                    at,
                     "queue full: event dropped".into(),
                     false,
                 );
                 Err(crate::SendError::QueueFull)
             }
-            Err(TrySendError::Disconnected(item)) => {
-                self.shared.drop_event(
-                    DropReason::Closed,
-                    item.event.metadata,
-                    item.sent_at,
-                    "client closed".into(),
-                    false,
-                );
+            Err(TrySendError::Disconnected(event)) => {
+                self.reject_closed(event);
                 Err(crate::SendError::Closed)
             }
         }
     }
 
+    /// Counts an event refused because the client is closed.
+    pub(crate) fn reject_closed(&self, event: Event) {
+        self.shared.stats.add(Counter::ClosedUnqueued, 1);
+        let at = event.timestamp;
+        self.shared.drop_event(
+            DropReason::Closed,
+            event.metadata,
+            at,
+            "client closed".into(),
+            false,
+        );
+    }
+
     /// Waits until every event enqueued before the call has a final outcome,
     /// or `deadline`.
     pub(crate) fn flush_until(&self, deadline: Instant) -> FlushOutcome {
-        let target = self.shared.stats.get(Counter::Enqueued);
         let (reply, reply_rx) = channel::bounded(1);
-        if self.control.send(Control::Flush { target, reply }).is_err() {
+        if self.control.send(Control::Flush { reply }).is_err() {
             return FlushOutcome {
                 completed: self.queue_len() == 0,
                 pending: self.queue_len() as u64,
@@ -311,15 +312,13 @@ impl Transmission {
         }
         // Whatever is left in the queue now will never be sent.
         let mut left = 0;
-        while let Ok(item) = self.queue_rx.try_recv() {
+        while let Ok(event) = self.queue_rx.try_recv() {
             left += 1;
-            self.shared.drop_event(
-                DropReason::Closed,
-                item.event.metadata,
-                item.sent_at,
-                "client closed before the event was sent".into(),
-                false,
-            );
+            self.shared.stats.add(Counter::Received, 1);
+            let at = event.timestamp;
+            let why = "client closed before the event was sent".to_owned();
+            self.shared
+                .drop_event(DropReason::Closed, event.metadata, at, why, false);
         }
         FlushOutcome {
             completed: flushed.completed && left == 0,

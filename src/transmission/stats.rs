@@ -69,17 +69,22 @@ impl std::fmt::Display for DropReason {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Counter {
-    Attempted,
-    Enqueued,
+    /// Events the worker took off the queue (one writer: no contention).
+    Received,
+    /// Events refused before the queue because the client was closed.
+    ClosedUnqueued,
     Sent,
     Retried,
     HookPanics,
 }
 
+/// The counters. The caller's hot path touches none of them: `attempted`
+/// and `enqueued` are derived from what the worker received, the queue's
+/// length, and the drops before the queue.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    attempted: AtomicU64,
-    enqueued: AtomicU64,
+    received: AtomicU64,
+    closed_unqueued: AtomicU64,
     sent: AtomicU64,
     retried: AtomicU64,
     hook_panics: AtomicU64,
@@ -89,8 +94,8 @@ pub(crate) struct Counters {
 impl Counters {
     fn counter(&self, c: Counter) -> &AtomicU64 {
         match c {
-            Counter::Attempted => &self.attempted,
-            Counter::Enqueued => &self.enqueued,
+            Counter::Received => &self.received,
+            Counter::ClosedUnqueued => &self.closed_unqueued,
             Counter::Sent => &self.sent,
             Counter::Retried => &self.retried,
             Counter::HookPanics => &self.hook_panics,
@@ -111,9 +116,13 @@ impl Counters {
 
     pub(crate) fn snapshot(&self, queue_len: usize) -> Stats {
         let d = |r: DropReason| self.dropped[r.index()].load(Ordering::Relaxed);
+        let enqueued = self.get(Counter::Received) + queue_len as u64;
         Stats {
-            attempted: self.get(Counter::Attempted),
-            enqueued: self.get(Counter::Enqueued),
+            attempted: enqueued
+                + d(DropReason::Overflow)
+                + d(DropReason::Sampled)
+                + self.get(Counter::ClosedUnqueued),
+            enqueued,
             sent: self.get(Counter::Sent),
             retried: self.get(Counter::Retried),
             hook_panics: self.get(Counter::HookPanics),

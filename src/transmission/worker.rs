@@ -1,35 +1,38 @@
-//! The worker thread: takes events off the queue, runs hooks, filters and
-//! checks, serializes them into batches, and hands full (or old enough)
-//! batches to the sender runtime, keeping at most `max_in_flight` of them
-//! in flight.
+//! The worker thread: takes events off the queue in bursts, runs hooks,
+//! filters and checks, serializes them into batches, and hands full (or old
+//! enough) batches to the sender runtime, keeping at most `max_in_flight` of
+//! them in flight.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{select, Receiver};
+use crossbeam_channel::{select, Receiver, TryRecvError};
 
-use super::batch::{Batch, PushError};
-use super::queue::{Control, EventMeta, Queued, Shared};
+use super::batch::{BatchBuilder, PushError};
+use super::queue::{Control, EventMeta, Shared};
 use super::stats::{Counter, DropReason};
 use super::{Outcome, Response, SendContext, Sender};
 use crate::config::Config;
+use crate::event::Event;
+use crate::json::MAX_DEPTH;
+
+/// Events processed between two looks at the control channel.
+const BURST: usize = 256;
 
 pub(crate) struct Worker {
     config: Arc<Config>,
     sender: Arc<dyn Sender>,
     shared: Arc<Shared>,
-    queue: Receiver<Queued>,
+    queue: Receiver<Event>,
     control: Receiver<Control>,
     runtime: tokio::runtime::Runtime,
-    batch: Batch,
+    batch: BatchBuilder,
     meta: Vec<EventMeta>,
     batch_started: Option<Instant>,
     batch_size: usize,
     batch_timeout: Duration,
     next_batch_id: u64,
-    received: u64,
     hook_panic_warned: bool,
 }
 
@@ -38,7 +41,7 @@ impl Worker {
         config: Arc<Config>,
         sender: Arc<dyn Sender>,
         shared: Arc<Shared>,
-        queue: Receiver<Queued>,
+        queue: Receiver<Event>,
         control: Receiver<Control>,
     ) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -50,11 +53,10 @@ impl Worker {
         Ok(Worker {
             batch_size,
             batch_timeout: config.effective_batch_timeout(),
-            batch: Batch::new(sender.format()),
-            meta: Vec::new(),
+            batch: BatchBuilder::new(sender.format()),
+            meta: Vec::with_capacity(batch_size.min(4096)),
             batch_started: None,
             next_batch_id: 1,
-            received: 0,
             hook_panic_warned: false,
             config,
             sender,
@@ -68,22 +70,50 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let drop_timeout = self.config.drop_timeout;
         loop {
+            // A burst: take what is queued without waiting, looking at the
+            // control channel now and then so a flush is never starved.
+            let mut taken = 0;
+            loop {
+                match self.queue.try_recv() {
+                    Ok(event) => {
+                        self.take(event);
+                        taken += 1;
+                        if taken % BURST == 0 && !self.control.is_empty() {
+                            break;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        return self.shutdown(Instant::now() + drop_timeout, None)
+                    }
+                }
+            }
+            if let Ok(msg) = self.control.try_recv() {
+                if let Some(reply) = self.control_message(msg) {
+                    return self.shutdown(reply.0, Some(reply.1));
+                }
+                continue;
+            }
             let wait = match self.batch_started {
-                Some(t) => (t + self.batch_timeout).saturating_duration_since(Instant::now()),
+                Some(t) => {
+                    let wait = (t + self.batch_timeout).saturating_duration_since(Instant::now());
+                    if wait.is_zero() {
+                        self.dispatch();
+                        continue;
+                    }
+                    wait
+                }
                 None => Duration::from_secs(3600),
             };
             select! {
                 recv(self.queue) -> msg => match msg {
-                    Ok(item) => self.process(item),
+                    Ok(event) => self.take(event),
                     Err(_) => return self.shutdown(Instant::now() + drop_timeout, None),
                 },
                 recv(self.control) -> msg => match msg {
-                    Ok(Control::Flush { target, reply }) => {
-                        self.drain(target);
-                        self.dispatch();
-                        let _ = reply.send(self.next_batch_id - 1);
-                    }
-                    Ok(Control::Shutdown { deadline, reply }) => return self.shutdown(deadline, Some(reply)),
+                    Ok(msg) => if let Some((deadline, reply)) = self.control_message(msg) {
+                        return self.shutdown(deadline, Some(reply));
+                    },
                     Err(_) => return self.shutdown(Instant::now() + drop_timeout, None),
                 },
                 default(wait) => self.dispatch(),
@@ -91,12 +121,33 @@ impl Worker {
         }
     }
 
-    /// Processes queued events until `target` have been received (or the
-    /// queue is empty).
-    fn drain(&mut self, target: u64) {
-        while self.received < target {
+    /// Handles a flush; returns the shutdown request, if that is what came.
+    fn control_message(
+        &mut self,
+        msg: Control,
+    ) -> Option<(Instant, crossbeam_channel::Sender<()>)> {
+        match msg {
+            Control::Flush { reply } => {
+                // Everything sent before the flush is queued now (or done).
+                self.drain(self.queue.len());
+                self.dispatch();
+                let _ = reply.send(self.next_batch_id - 1);
+                None
+            }
+            Control::Shutdown { deadline, reply } => Some((deadline, reply)),
+        }
+    }
+
+    fn take(&mut self, event: Event) {
+        self.shared.stats.add(Counter::Received, 1);
+        self.process(event);
+    }
+
+    /// Processes up to `n` queued events.
+    fn drain(&mut self, n: usize) {
+        for _ in 0..n {
             match self.queue.try_recv() {
-                Ok(item) => self.process(item),
+                Ok(event) => self.take(event),
                 Err(_) => break,
             }
         }
@@ -104,11 +155,13 @@ impl Worker {
 
     fn shutdown(mut self, deadline: Instant, reply: Option<crossbeam_channel::Sender<()>>) {
         self.shared.set_close_deadline(deadline);
-        self.drain(u64::MAX);
+        self.drain(usize::MAX);
         self.dispatch();
         {
             let mut g = self.shared.in_flight();
-            while !g.batches.is_empty() && !self.shared.abort.load(Ordering::Acquire) {
+            while !g.batches.is_empty()
+                && !self.shared.abort.load(std::sync::atomic::Ordering::Acquire)
+            {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -124,14 +177,10 @@ impl Worker {
         self.runtime.shutdown_timeout(Duration::ZERO);
         let left = std::mem::take(&mut self.shared.in_flight().batches);
         for meta in left.into_values() {
-            for (metadata, sent_at) in meta {
-                self.shared.drop_event(
-                    DropReason::Closed,
-                    metadata,
-                    sent_at,
-                    "client closed before the backend answered".into(),
-                    false,
-                );
+            for (metadata, at) in meta {
+                let why = "client closed before the backend answered".to_owned();
+                self.shared
+                    .drop_event(DropReason::Closed, metadata, at, why, false);
             }
         }
         self.shared.in_flight_changed.notify_all();
@@ -140,13 +189,10 @@ impl Worker {
         }
     }
 
-    fn process(&mut self, item: Queued) {
-        self.received += 1;
-        let Queued { mut event, sent_at } = item;
-        let drop = |shared: &Shared, event: crate::Event, reason, error: String| {
-            shared.drop_event(reason, event.metadata, sent_at, error, true);
+    fn process(&mut self, mut event: Event) {
+        let drop = |shared: &Shared, event: Event, reason, error: String| {
+            shared.drop_event(reason, event.metadata, event.timestamp, error, true);
         };
-
         for hook in &self.config.before_event {
             match catch_unwind(AssertUnwindSafe(|| hook(&mut event))) {
                 Ok(true) => {}
@@ -167,14 +213,27 @@ impl Worker {
                 }
             }
         }
-        self.config.params_filter.apply(&mut event);
         if event.has_own_key("_hb") {
             event.remove("_hb");
         }
         if let Some(reason) = event.invalid.take() {
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
-        if let Some(reason) = self.structural_problem(&mut event) {
+        if event.typed.is_none()
+            && event.fields.is_empty()
+            && event.under.iter().all(|l| l.is_empty())
+            && self.config.fields.is_empty()
+        {
+            return drop(
+                &self.shared,
+                event,
+                DropReason::Invalid,
+                "empty event: it has no fields".into(),
+            );
+        }
+        // One walk: params filters, and the nesting check.
+        if let Some(field) = self.config.params_filter.apply(&mut event, MAX_DEPTH) {
+            let reason = format!("field `{field}` is nested more than {MAX_DEPTH} levels deep");
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
         if let Some(field) = event.typed.as_ref().and_then(|t| t.non_finite_field()) {
@@ -187,8 +246,10 @@ impl Worker {
             .push(&event, &self.config.fields, self.config.max_event_bytes)
         {
             Ok(()) => {
-                self.meta.push((event.metadata, sent_at));
-                self.batch_started.get_or_insert_with(Instant::now);
+                self.meta.push((event.metadata, event.timestamp));
+                if self.batch_started.is_none() {
+                    self.batch_started = Some(Instant::now());
+                }
             }
             Err(PushError::TooLarge(n)) => {
                 let reason = format!(
@@ -216,39 +277,6 @@ impl Worker {
         }
     }
 
-    /// An empty event, or one nested deeper than receivers can parse.
-    fn structural_problem(&self, event: &mut crate::Event) -> Option<String> {
-        use crate::json::{deeper_than, MAX_DEPTH};
-        let layers_empty =
-            event.under.iter().all(|l| l.is_empty()) && self.config.fields.is_empty();
-        if event.typed.is_none() && event.fields.is_empty() && layers_empty {
-            return Some("empty event: it has no fields".into());
-        }
-        // Each top-level value sits at depth 2 of the event object.
-        let limit = MAX_DEPTH - 1;
-        let mut deep = event
-            .fields
-            .iter()
-            .find(|(_, v)| deeper_than(v, limit))
-            .map(|(k, _)| k.clone());
-        if deep.is_none() {
-            if let Some(typed) = event.typed.as_mut() {
-                typed.visit_json_fields_mut(&mut |name, field| {
-                    use crate::typed::JsonFieldMut;
-                    let too_deep = match field {
-                        JsonFieldMut::Object(m) => m.values().any(|v| deeper_than(v, limit - 1)),
-                        JsonFieldMut::Array(a) => a.iter().any(|v| deeper_than(v, limit - 1)),
-                        JsonFieldMut::Value(v) => deeper_than(v, limit),
-                    };
-                    if too_deep && deep.is_none() {
-                        deep = Some(name.to_owned());
-                    }
-                });
-            }
-        }
-        deep.map(|k| format!("field `{k}` is nested more than {MAX_DEPTH} levels deep"))
-    }
-
     /// Hands the open batch to the sender runtime.
     fn dispatch(&mut self) {
         self.batch_started = None;
@@ -259,9 +287,12 @@ impl Worker {
         let cap = self.batch.byte_len();
         let batch = std::mem::replace(
             &mut self.batch,
-            Batch::with_capacity(format, cap, self.batch_size.min(4096)),
+            BatchBuilder::with_capacity(format, cap, self.batch_size.min(4096)),
         );
-        let meta = std::mem::take(&mut self.meta);
+        let meta = std::mem::replace(
+            &mut self.meta,
+            Vec::with_capacity(self.batch_size.min(4096)),
+        );
         let id = self.next_batch_id;
         self.next_batch_id += 1;
         {
@@ -269,10 +300,10 @@ impl Worker {
             while g.batches.len() >= self.config.max_in_flight {
                 if self.shared.past_close_deadline() {
                     drop(g);
-                    for (metadata, sent_at) in meta {
+                    for (metadata, at) in meta {
                         let why = "client closed before the event was sent".to_owned();
                         self.shared
-                            .drop_event(DropReason::Closed, metadata, sent_at, why, false);
+                            .drop_event(DropReason::Closed, metadata, at, why, false);
                     }
                     return;
                 }
@@ -285,6 +316,7 @@ impl Worker {
             }
             g.batches.insert(id, meta);
         }
+        let batch = batch.freeze();
         let sender = self.sender.clone();
         let shared = self.shared.clone();
         let ctx = SendContext {
@@ -308,15 +340,17 @@ impl Worker {
     }
 }
 
-/// Records the outcome of a batch: stats, one response per event, and the
-/// in-flight bookkeeping that `flush` waits on.
+/// Records the outcome of a batch: stats, one response per event (when
+/// someone reads them), and the in-flight bookkeeping that `flush` waits on.
 fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
     let Some(meta) = shared.in_flight().batches.remove(&id) else {
         return; // already counted as closed
     };
+    let respond = shared.wants_responses();
+    let now = SystemTime::now();
     let mut outcomes = outcomes.into_iter();
     let mut sent = 0;
-    for (metadata, sent_at) in meta {
+    for (metadata, at) in meta {
         let o = outcomes.next().unwrap_or_else(|| {
             Outcome::failed(
                 None,
@@ -330,16 +364,17 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
                 .stats
                 .drop_event(reason.unwrap_or(DropReason::Rejected), 1),
         }
-        shared.respond(
-            Response {
+        if respond {
+            let duration = now.duration_since(at).unwrap_or_default();
+            let r = Response {
                 status_code: o.status,
-                duration: sent_at.elapsed(),
+                duration,
                 metadata,
                 error: o.error,
                 reason: o.reason,
-            },
-            true,
-        );
+            };
+            shared.respond(r, true);
+        }
     }
     shared.stats.add(Counter::Sent, sent);
     shared.in_flight_changed.notify_all();

@@ -49,7 +49,7 @@ impl Sender for WriterSender {
         let n = batch.len();
         let res = {
             let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-            out.write_all(&batch.into_body()).and_then(|()| out.flush())
+            out.write_all(&batch.body()).and_then(|()| out.flush())
         };
         let outcomes = match res {
             Ok(()) => vec![Outcome::ok(None); n],

@@ -143,7 +143,7 @@ pub fn check_line(line: &[u8], opts: Options) -> Result<AnyEvent, Invalid> {
             .map(Into::into)
             .map_err(|e| from_json_error(Some(event_type), &e))
     }
-    let parsed = match event_type.as_str() {
+    match event_type.as_str() {
         "db.query" => typed::<DbQuery>(line, &event_type),
         "flask.request" => typed::<FlaskRequest>(line, &event_type),
         "django.request" => typed::<DjangoRequest>(line, &event_type),
@@ -157,8 +157,7 @@ pub fn check_line(line: &[u8], opts: Options) -> Result<AnyEvent, Invalid> {
                 .and_then(AnyEvent::from_value)
                 .map_err(|e| from_json_error(Some(other), &e))
         }
-    };
-    parsed
+    }
 }
 
 /// Checks an already parsed JSON value (the receiver's path).
