@@ -20,6 +20,10 @@ use crate::json::MAX_DEPTH;
 /// Events processed between two looks at the control channel.
 const BURST: usize = 256;
 
+/// How long the worker lets events gather when it finds the queue empty
+/// right after a burst.
+const LINGER: Duration = Duration::from_micros(200);
+
 pub(crate) struct Worker {
     config: Arc<Config>,
     sender: Arc<dyn Sender>,
@@ -92,6 +96,16 @@ impl Worker {
                 if let Some(reply) = self.control_message(msg) {
                     return self.shutdown(reply.0, Some(reply.1));
                 }
+                continue;
+            }
+            if taken > 0 {
+                // Under load: instead of parking on the channel (which makes
+                // every send() pay for a wake-up), let events gather for a
+                // moment. Idle, the worker parks below.
+                if self.batch_started.is_some_and(|t| t.elapsed() >= self.batch_timeout) {
+                    self.dispatch();
+                }
+                std::thread::sleep(LINGER);
                 continue;
             }
             let wait = match self.batch_started {
