@@ -6,10 +6,9 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -132,21 +131,9 @@ impl FaultServer {
 
     /// Waits until `n` requests were seen, or `timeout`.
     pub fn wait_requests(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut g = self.state.record.lock().unwrap();
-        while g.requests < n {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            g = self
-                .state
-                .changed
-                .wait_timeout(g, deadline - now)
-                .unwrap()
-                .0;
-        }
-        true
+        super::wait_until(&self.state.record, &self.state.changed, timeout, |r| {
+            r.requests >= n
+        })
     }
 }
 
@@ -241,7 +228,7 @@ async fn serve(st: Arc<State>, mut sock: TcpStream) {
         // Record before answering: once the client has the answer, the
         // test may look.
         if (200..300).contains(&status) {
-            let body = decode(encoding.as_deref(), &raw);
+            let body = super::decode(encoding.as_deref(), &raw);
             let ids: Vec<String> = body
                 .split(|b| *b == b'\n')
                 .filter(|l| !l.is_empty())
@@ -263,22 +250,4 @@ async fn serve(st: Arc<State>, mut sock: TcpStream) {
             return;
         }
     }
-}
-
-fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match encoding {
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(body)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        Some("deflate") => {
-            flate2::read::ZlibDecoder::new(body)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        _ => out.extend_from_slice(body),
-    }
-    out
 }

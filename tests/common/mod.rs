@@ -131,21 +131,9 @@ impl TestServer {
 
     /// Waits until `n` requests arrived or `timeout` passed.
     pub fn wait_requests(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut g = self.state.requests.lock().unwrap();
-        while g.len() < n {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            g = self
-                .state
-                .changed
-                .wait_timeout(g, deadline - now)
-                .unwrap()
-                .0;
-        }
-        true
+        wait_until(&self.state.requests, &self.state.changed, timeout, |r| {
+            r.len() >= n
+        })
     }
 }
 
@@ -157,12 +145,29 @@ impl Drop for TestServer {
     }
 }
 
-fn decode(headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+/// Waits on `cv` until `done` holds for the value behind `m`, or `timeout`.
+pub fn wait_until<T>(
+    m: &Mutex<T>,
+    cv: &Condvar,
+    timeout: Duration,
+    done: impl Fn(&T) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    let mut g = m.lock().unwrap();
+    while !done(&g) {
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        g = cv.wait_timeout(g, deadline - now).unwrap().0;
+    }
+    true
+}
+
+/// Decompresses a request body by its `Content-Encoding`.
+pub fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    match headers
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
-    {
+    match encoding {
         Some("gzip") => {
             flate2::read::GzDecoder::new(body)
                 .read_to_end(&mut out)
@@ -179,7 +184,12 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
 }
 
 async fn handle(st: Arc<State>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let decoded = decode(&headers, &body);
+    let decoded = decode(
+        headers
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        &body,
+    );
     let reply = {
         let next = st.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| {
