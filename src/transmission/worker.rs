@@ -102,7 +102,10 @@ impl Worker {
                 // Under load: instead of parking on the channel (which makes
                 // every send() pay for a wake-up), let events gather for a
                 // moment. Idle, the worker parks below.
-                if self.batch_started.is_some_and(|t| t.elapsed() >= self.batch_timeout) {
+                if self
+                    .batch_started
+                    .is_some_and(|t| t.elapsed() >= self.batch_timeout)
+                {
                     self.dispatch();
                 }
                 std::thread::sleep(LINGER);
