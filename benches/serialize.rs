@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use insights_events::transmission::{encode_event, WireFormat};
+use insights_events::transmission::{encode_event, write_timestamp, WireFormat};
 use insights_events::{DbQuery, Event, Fields};
 use serde::Serialize;
 use serde_json::Value;
@@ -47,39 +47,6 @@ struct FloorTs<'a> {
     params: &'a Value,
     request_id: &'a str,
     ts: &'a str,
-}
-
-/// A copy of the crate's `write_timestamp` (crate-private).
-fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
-    let dt = time::OffsetDateTime::from(at);
-    let two = |n: u8, sep: u8, buf: &mut Vec<u8>| {
-        buf.push(b'0' + n / 10);
-        buf.push(b'0' + n % 10);
-        if sep != 0 {
-            buf.push(sep);
-        }
-    };
-    let year = dt.year().clamp(0, 9999) as u32;
-    buf.extend_from_slice(&[
-        b'0' + (year / 1000) as u8,
-        b'0' + (year / 100 % 10) as u8,
-        b'0' + (year / 10 % 10) as u8,
-        b'0' + (year % 10) as u8,
-        b'-',
-    ]);
-    two(u8::from(dt.month()), b'-', buf);
-    two(dt.day(), b'T', buf);
-    two(dt.hour(), b':', buf);
-    two(dt.minute(), b':', buf);
-    two(dt.second(), b'.', buf);
-    let mut m = dt.microsecond();
-    let mut digits = [b'0'; 6];
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (m % 10) as u8;
-        m /= 10;
-    }
-    buf.extend_from_slice(&digits);
-    buf.push(b'Z');
 }
 
 struct Data {

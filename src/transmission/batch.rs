@@ -298,8 +298,9 @@ pub(crate) fn write_object(
     Ok(buf.len() - start)
 }
 
-/// `2026-11-21T08:49:52.498082Z`: UTC, microseconds.
-pub(crate) fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
+/// Appends the `ts` form of a time, `2026-11-21T08:49:52.498082Z` (UTC,
+/// microseconds), to `buf` without allocating.
+pub fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
     let dt = time::OffsetDateTime::from(at);
     let two = |n: u8, sep: u8, buf: &mut Vec<u8>| {
         buf.push(b'0' + n / 10);
