@@ -1,12 +1,21 @@
-//! Checking one event against the generated types, and per-type tallies.
+//! Checking events against the generated types: one NDJSON line or JSON
+//! value at a time, with the field and reason when it is not valid, and
+//! per-type tallies. The `insights-events` command (`validate`, `send`,
+//! `receive`) is built on it.
+//!
+//! ```
+//! use insights_events::check::{check_line, Options};
+//!
+//! let bad = check_line(br#"{"event_type":"db.query","query":"q","duration":"slow"}"#, Options::default());
+//! assert_eq!(bad.unwrap_err().path, "duration");
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use insights_events::python::{
-    AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, FlaskRequest,
-};
-use insights_events::{AnyEvent, SCHEMAS};
+use crate::json::kind;
+use crate::python::{AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, FlaskRequest};
+use crate::{AnyEvent, SCHEMAS};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -199,17 +208,6 @@ fn unknown(t: &str) -> Invalid {
 /// Whether a generated type describes `event_type`.
 pub fn is_known(event_type: &str) -> bool {
     SCHEMAS.iter().any(|s| s.event_type == event_type)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn short(v: &Value) -> String {

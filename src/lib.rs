@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+pub mod check;
 mod client;
 mod config;
 pub mod context;

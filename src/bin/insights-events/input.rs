@@ -72,7 +72,7 @@ impl Input {
             }
             read += n as u64;
             line_no += 1;
-            let line = trim(&buf);
+            let line = buf.trim_ascii();
             if line.is_empty() {
                 continue;
             }
@@ -85,23 +85,4 @@ impl Input {
             }
         }
     }
-}
-
-/// The line without surrounding ASCII whitespace (`\r\n` included).
-pub fn trim(mut b: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = b {
-        if first.is_ascii_whitespace() {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    while let [rest @ .., last] = b {
-        if last.is_ascii_whitespace() {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-mod check;
 mod input;
 mod receive;
 mod schemas;
@@ -141,9 +140,9 @@ struct CheckArgs {
     allow_unknown: bool,
 }
 
-impl From<CheckArgs> for check::Options {
+impl From<CheckArgs> for insights_events::check::Options {
     fn from(a: CheckArgs) -> Self {
-        check::Options {
+        insights_events::check::Options {
             allow_unknown: a.allow_unknown,
         }
     }

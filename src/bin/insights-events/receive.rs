@@ -15,7 +15,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::check::{check_value, Invalid, Options};
+use insights_events::check::{check_value, Invalid, Options};
 
 struct Receiver {
     opts: Options,
@@ -174,7 +174,7 @@ async fn insights(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byt
     let mut lines = String::new();
     let mut out = Vec::with_capacity(body.len() + 16);
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line = crate::input::trim(line);
+        let line = line.trim_ascii();
         if line.is_empty() {
             continue;
         }
@@ -183,7 +183,7 @@ async fn insights(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byt
                 rx.handle(line, v, &mut lines, &mut out);
             }
             Err(e) => {
-                let e = crate::check::from_json_error(None, &e);
+                let e = insights_events::check::from_json_error(None, &e);
                 lines.push_str(&format!("line {}: ✗ {e}\n", i + 1));
             }
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use insights_events::{Client, Config};
 
-use crate::check::{check_line, Options, Tally};
 use crate::input::Input;
+use insights_events::check::{check_line, Options, Tally};
 
 pub struct SendArgs {
     pub files: Vec<PathBuf>,

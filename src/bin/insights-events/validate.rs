@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use crossbeam_channel::bounded;
 
-use crate::check::{check_line, Invalid, Options, Tally};
-use crate::input::{trim, Input};
+use crate::input::Input;
+use insights_events::check::{check_line, Invalid, Options, Tally};
 
 const BLOCK: usize = 1 << 20;
 
@@ -31,7 +31,7 @@ fn check_block(block: Block, opts: Options) -> Checked {
     let mut tally = Tally::default();
     let mut errors = Vec::new();
     for (this, line) in (block.first_line..).zip(block.data.split(|b| *b == b'\n')) {
-        let line = trim(line);
+        let line = line.trim_ascii();
         if line.is_empty() {
             continue;
         }

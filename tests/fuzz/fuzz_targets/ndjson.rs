@@ -6,16 +6,11 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
-#[path = "../../../src/bin/insights-events/check.rs"]
-mod check;
-#[allow(dead_code)]
-#[path = "../../../src/bin/insights-events/input.rs"]
-mod input;
+use insights_events::check;
 
 fuzz_target!(|data: &[u8]| {
     for line in data.split(|b| *b == b'\n') {
-        let line = input::trim(line);
+        let line = line.trim_ascii();
         if line.is_empty() {
             continue;
         }
