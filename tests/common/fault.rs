@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// What to do with one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +54,7 @@ pub struct FaultServer {
     pub addr: SocketAddr,
     pub url: String,
     state: Arc<State>,
-    stop: Option<std::sync::mpsc::Sender<()>>,
+    _server: super::Loopback,
 }
 
 /// A URL where nothing listens (connections are refused).
@@ -73,36 +73,18 @@ impl FaultServer {
             record: Mutex::new(Record::default()),
             changed: Condvar::new(),
         });
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
         let st = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                tokio::spawn(async move {
-                    while let Ok((sock, _)) = listener.accept().await {
-                        st.record.lock().unwrap().connections += 1;
-                        tokio::spawn(serve(st.clone(), sock));
-                    }
-                });
-                let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
-            });
-            rt.shutdown_background();
+        let server = super::Loopback::start(move |listener| async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                st.record.lock().unwrap().connections += 1;
+                tokio::spawn(serve(st.clone(), sock));
+            }
         });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("server started");
         FaultServer {
-            addr,
-            url: format!("http://{addr}"),
+            addr: server.addr,
+            url: server.url.clone(),
             state,
-            stop: Some(stop),
+            _server: server,
         }
     }
 
@@ -134,14 +116,6 @@ impl FaultServer {
         super::wait_until(&self.state.record, &self.state.changed, timeout, |r| {
             r.requests >= n
         })
-    }
-}
-
-impl Drop for FaultServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
     }
 }
 

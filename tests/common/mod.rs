@@ -70,7 +70,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
     state: Arc<State>,
-    stop: Option<std::sync::mpsc::Sender<()>>,
+    _server: Loopback,
 }
 
 impl TestServer {
@@ -78,37 +78,20 @@ impl TestServer {
     pub fn start(default: Reply) -> Self {
         let state = Arc::new(State::default());
         *state.default.lock().unwrap() = Some(default);
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
         let st = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(
-                    move |uri: Uri, headers: HeaderMap, body: Bytes| {
-                        let st = st.clone();
-                        async move { handle(st, uri, headers, body).await }
-                    },
-                );
-                tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-                let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
-            });
-            rt.shutdown_background();
+        let server = Loopback::start(move |listener| async move {
+            let app =
+                axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let st = st.clone();
+                    async move { handle(st, uri, headers, body).await }
+                });
+            axum::serve(listener, app).await.ok();
         });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("server started");
         TestServer {
-            addr,
-            url: format!("http://{addr}"),
+            addr: server.addr,
+            url: server.url.clone(),
             state,
-            stop: Some(stop),
+            _server: server,
         }
     }
 
@@ -137,7 +120,50 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
+/// A server on its own runtime thread, listening on 127.0.0.1 (any free
+/// port); it stops when dropped.
+pub struct Loopback {
+    pub addr: SocketAddr,
+    pub url: String,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Loopback {
+    /// Binds a listener and runs `serve` on it.
+    pub fn start<F, Fut>(serve: F) -> Self
+    where
+        F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                tokio::spawn(serve(listener));
+                let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
+            });
+            // Hanging handlers are dropped with the runtime.
+            rt.shutdown_background();
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server started");
+        Loopback {
+            addr,
+            url: format!("http://{addr}"),
+            stop: Some(stop),
+        }
+    }
+}
+
+impl Drop for Loopback {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
