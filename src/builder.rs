@@ -28,14 +28,16 @@ use serde_json::Value;
 
 use crate::config::DynamicField;
 use crate::event::{Event, Fields};
+use crate::own::Key;
 use crate::Client;
 
 /// Creates events that start with its fields. Clone it to specialise.
 #[derive(Clone, Default)]
 pub struct Builder {
     client: Option<Client>,
-    fields: Fields,
-    dynamic: Vec<(String, DynamicField)>,
+    /// Shared with every event it creates (no copy per event).
+    fields: Arc<Fields>,
+    dynamic: Vec<(Arc<str>, DynamicField)>,
     sample_rate: Option<u32>,
     invalid: Option<String>,
 }
@@ -43,7 +45,7 @@ pub struct Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("fields", &self.fields)
+            .field("fields", &*self.fields)
             .field(
                 "dynamic",
                 &self.dynamic.iter().map(|(k, _)| k).collect::<Vec<_>>(),
@@ -71,7 +73,7 @@ impl Builder {
         let key = key.into();
         match crate::json::to_value_checked(&value) {
             Ok(v) => {
-                self.fields.insert(key, v);
+                Arc::make_mut(&mut self.fields).insert(key, v);
             }
             Err(e) => self.invalid = Some(format!("builder field `{key}`: {e}")),
         }
@@ -81,7 +83,7 @@ impl Builder {
     /// Adds every key of `data` (which must serialize to a JSON object).
     pub fn add<T: Serialize>(&mut self, data: T) -> &mut Self {
         match crate::json::to_value_checked(&data) {
-            Ok(Value::Object(map)) => self.fields.extend(map),
+            Ok(Value::Object(map)) => Arc::make_mut(&mut self.fields).extend(map),
             Ok(other) => {
                 self.invalid = Some(format!(
                     "add() takes a JSON object, got {}",
@@ -99,8 +101,9 @@ impl Builder {
         key: impl Into<String>,
         f: impl Fn() -> V + Send + Sync + 'static,
     ) -> &mut Self {
+        let key: String = key.into();
         self.dynamic
-            .push((key.into(), Arc::new(move || f().into())));
+            .push((Arc::from(key), Arc::new(move || f().into())));
         self
     }
 
@@ -113,12 +116,17 @@ impl Builder {
     /// A new event with this builder's fields, its dynamic fields evaluated
     /// now, and the timestamp now.
     pub fn new_event(&self) -> Event {
-        let mut ev = Event::from_map(self.fields.clone());
+        let mut ev = Event::new();
+        if !self.fields.is_empty() {
+            ev.cold_mut().builder = Some(self.fields.clone());
+        }
         for (k, f) in &self.dynamic {
-            ev.fields.insert(k.clone(), f());
+            ev.own.insert(Key::Shared(k.clone()), f());
         }
         ev.sample_rate = self.sample_rate;
-        ev.invalid = self.invalid.clone();
+        if let Some(reason) = &self.invalid {
+            ev.mark_invalid(reason.clone());
+        }
         if let Some(c) = &self.client {
             ev = ev.with_client(c.clone());
         }

@@ -130,10 +130,10 @@ impl Client {
                 .iter()
                 .map(|(k, f)| (k.clone(), f()))
                 .collect();
-            event.under.insert(0, Arc::new(dynamic));
+            event.cold_mut().under.insert(0, Arc::new(dynamic));
         }
         if let Some(ctx) = crate::context::current() {
-            event.under.push(ctx);
+            event.cold_mut().under.push(ctx);
         }
         if !presampled && !self.keep(&mut event) {
             inner.core.shared.stats.drop_event(DropReason::Sampled, 1);

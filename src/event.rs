@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::own::{Key, OwnFields};
 use crate::typed::{JsonFieldMut, TypedEvent};
 use crate::{Client, SendError};
 
@@ -85,14 +86,25 @@ impl<T: TypedEvent> ErasedTyped for T {
 /// ```
 pub struct Event {
     pub(crate) typed: Option<Box<dyn ErasedTyped>>,
-    pub(crate) fields: Fields,
+    pub(crate) own: OwnFields,
+    pub(crate) timestamp: SystemTime,
+    pub(crate) sample_rate: Option<u32>,
+    pub(crate) client: Option<Client>,
+    /// What most events do not have, behind one pointer so that the event
+    /// stays small (it is moved through the queue by value).
+    pub(crate) cold: Option<Box<Cold>>,
+}
+
+/// The rarely used parts of an [`Event`].
+#[derive(Clone, Default)]
+pub(crate) struct Cold {
+    /// A builder's fields: under the event's own fields (shared by every
+    /// event of the builder, not copied).
+    pub(crate) builder: Option<Arc<Fields>>,
     /// Fields merged under everything else (client dynamic fields, the event
     /// context captured at send time), lowest layer first.
     pub(crate) under: Vec<Arc<Fields>>,
-    pub(crate) timestamp: SystemTime,
     pub(crate) metadata: Option<Value>,
-    pub(crate) sample_rate: Option<u32>,
-    pub(crate) client: Option<Client>,
     /// Set when something added to the event could not be represented in
     /// JSON; the event is then rejected on its own with this reason.
     pub(crate) invalid: Option<String>,
@@ -108,13 +120,11 @@ impl Clone for Event {
     fn clone(&self) -> Self {
         Event {
             typed: self.typed.as_ref().map(|t| t.clone_box()),
-            fields: self.fields.clone(),
-            under: self.under.clone(),
+            own: self.own.clone(),
             timestamp: self.timestamp,
-            metadata: self.metadata.clone(),
             sample_rate: self.sample_rate,
             client: self.client.clone(),
-            invalid: self.invalid.clone(),
+            cold: self.cold.clone(),
         }
     }
 }
@@ -127,11 +137,22 @@ impl fmt::Debug for Event {
                 self.0.fmt_debug(f)
             }
         }
+        struct Own<'a>(&'a Event);
+        impl fmt::Debug for Own<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let builder = self.0.builder_layer().into_iter().flatten();
+                let builder = builder.filter(|(k, _)| !self.0.own.contains_key(k));
+                f.debug_map()
+                    .entries(builder.map(|(k, v)| (k.as_str(), v)))
+                    .entries(self.0.own.iter())
+                    .finish()
+            }
+        }
         f.debug_struct("Event")
             .field("typed", &self.typed.as_deref().map(Typed))
-            .field("fields", &self.fields)
+            .field("fields", &Own(self))
             .field("timestamp", &self.timestamp)
-            .field("metadata", &self.metadata)
+            .field("metadata", &self.metadata())
             .field("sample_rate", &self.sample_rate)
             .finish_non_exhaustive()
     }
@@ -142,13 +163,11 @@ impl Event {
     pub fn new() -> Self {
         Event {
             typed: None,
-            fields: Fields::new(),
-            under: Vec::new(),
+            own: OwnFields::default(),
             timestamp: SystemTime::now(),
-            metadata: None,
             sample_rate: None,
             client: None,
-            invalid: None,
+            cold: None,
         }
     }
 
@@ -163,7 +182,7 @@ impl Event {
     /// An event with the given fields.
     pub fn from_map(fields: Fields) -> Self {
         let mut ev = Event::new();
-        ev.fields = fields;
+        ev.own = OwnFields::from_map(fields);
         ev
     }
 
@@ -172,15 +191,52 @@ impl Event {
         self
     }
 
+    pub(crate) fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// The builder's fields this event was created with.
+    pub(crate) fn builder_layer(&self) -> Option<&Fields> {
+        self.cold.as_ref()?.builder.as_deref()
+    }
+
+    /// The layers merged under the event (client dynamic fields, context).
+    pub(crate) fn under(&self) -> &[Arc<Fields>] {
+        self.cold.as_ref().map_or(&[], |c| &c.under)
+    }
+
+    pub(crate) fn take_metadata(&mut self) -> Option<Value> {
+        self.cold.as_mut()?.metadata.take()
+    }
+
+    pub(crate) fn take_invalid(&mut self) -> Option<String> {
+        self.cold.as_mut()?.invalid.take()
+    }
+
+    /// Whether the event has no field at all (before client-wide fields).
+    pub(crate) fn has_no_fields(&self) -> bool {
+        self.typed.is_none()
+            && self.own.is_empty()
+            && self.builder_layer().is_none_or(|b| b.is_empty())
+            && self.under().iter().all(|l| l.is_empty())
+    }
+
+    /// Sets one own field; a key the typed struct also has turns the struct
+    /// into plain fields first, so the key is written once.
+    pub(crate) fn insert(&mut self, key: Key, value: Value) {
+        if self.typed.as_ref().is_some_and(|t| t.has_key(key.as_str())) {
+            self.materialize();
+        }
+        self.own.insert(key, value);
+    }
+
     /// Adds one field. The value is anything `serde` can turn into JSON; a
     /// value JSON cannot hold (a non-finite float, a map with non-string
     /// keys) marks the event invalid, and it is rejected on its own when sent.
     pub fn add_field<V: Serialize>(&mut self, key: impl Into<String>, value: V) -> &mut Self {
         let key = key.into();
         match crate::json::to_value_checked(&value) {
-            Ok(v) => {
-                self.fields.insert(key, v);
-            }
+            Ok(v) => self.insert(Key::Owned(key), v),
             Err(reason) => self.mark_invalid(format!("field `{key}`: {reason}")),
         }
         self
@@ -190,7 +246,11 @@ impl Event {
     /// struct, a map, a `serde_json::Value::Object`).
     pub fn add<T: Serialize>(&mut self, data: T) -> &mut Self {
         match crate::json::to_value_checked(&data) {
-            Ok(Value::Object(map)) => self.fields.extend(map),
+            Ok(Value::Object(map)) => {
+                for (k, v) in map {
+                    self.insert(Key::Owned(k), v);
+                }
+            }
             Ok(other) => self.mark_invalid(format!(
                 "add() takes a JSON object, got {}",
                 crate::json::kind(&other)
@@ -200,22 +260,23 @@ impl Event {
         self
     }
 
-    fn mark_invalid(&mut self, reason: String) {
-        if self.invalid.is_none() {
-            self.invalid = Some(reason);
+    pub(crate) fn mark_invalid(&mut self, reason: String) {
+        let cold = self.cold_mut();
+        if cold.invalid.is_none() {
+            cold.invalid = Some(reason);
         }
     }
 
     /// Sets the metadata returned with this event's response. Metadata is
     /// never sent to the backend.
     pub fn set_metadata(&mut self, metadata: impl Into<Value>) -> &mut Self {
-        self.metadata = Some(metadata.into());
+        self.cold_mut().metadata = Some(metadata.into());
         self
     }
 
     /// The metadata set with [`Event::set_metadata`].
     pub fn metadata(&self) -> Option<&Value> {
-        self.metadata.as_ref()
+        self.cold.as_ref()?.metadata.as_ref()
     }
 
     /// Overrides the event's timestamp (default: when it was created).
@@ -242,9 +303,14 @@ impl Event {
         self.sample_rate
     }
 
+    /// An own or builder field (not the typed struct's).
+    fn own_or_builder(&self, key: &str) -> Option<&Value> {
+        self.own.get(key).or_else(|| self.builder_layer()?.get(key))
+    }
+
     /// The event type: the typed struct's, or the `event_type` field.
     pub fn event_type(&self) -> Option<&str> {
-        match self.fields.get("event_type") {
+        match self.own_or_builder("event_type") {
             Some(Value::String(s)) => Some(s),
             _ => self.typed.as_ref().map(|t| t.event_type()),
         }
@@ -253,7 +319,7 @@ impl Event {
     /// The value of a top-level field, as it would be sent (before the event
     /// context and client-wide fields are merged under it).
     pub fn get(&self, key: &str) -> Option<Value> {
-        if let Some(v) = self.fields.get(key) {
+        if let Some(v) = self.own_or_builder(key) {
             return Some(v.clone());
         }
         let typed = self.typed.as_ref()?;
@@ -265,46 +331,56 @@ impl Event {
 
     /// Removes a top-level field, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        if self.typed.as_ref().is_some_and(|t| t.has_key(key)) {
+        if self.typed.as_ref().is_some_and(|t| t.has_key(key))
+            || self.builder_layer().is_some_and(|b| b.contains_key(key))
+        {
             self.materialize();
         }
-        self.fields.shift_remove(key)
+        self.own.remove(key)
     }
 
-    /// All fields of the event as a mutable map. A typed struct is turned
-    /// into plain fields first (this costs a conversion; hooks that only read
-    /// should prefer [`Event::get`]).
+    /// All fields of the event as a mutable map. A typed struct (and a
+    /// builder's fields) are turned into plain fields first (this costs a
+    /// conversion; hooks that only read should prefer [`Event::get`]).
     pub fn fields_mut(&mut self) -> &mut Fields {
         self.materialize();
-        &mut self.fields
+        self.own.map_mut()
     }
 
-    /// Turns the typed struct (if any) into plain fields, keeping fields that
-    /// were added on top of it.
+    /// Turns the typed struct and the builder's fields (if any) into own
+    /// fields, under the fields that were added on top of them.
     pub(crate) fn materialize(&mut self) {
-        if let Some(typed) = self.typed.take() {
-            let mut map = typed.to_fields();
-            map.extend(std::mem::take(&mut self.fields));
-            self.fields = map;
+        let builder = self.cold.as_mut().and_then(|c| c.builder.take());
+        if self.typed.is_none() && builder.is_none() {
+            return;
         }
+        let mut map = match self.typed.take() {
+            Some(typed) => typed.to_fields(),
+            None => Fields::new(),
+        };
+        if let Some(b) = builder {
+            map.extend(Arc::unwrap_or_clone(b));
+        }
+        map.extend(self.own.take_map());
+        self.own = OwnFields::Map(Box::new(map));
     }
 
     /// Whether the event (not counting the context and client fields) has a
     /// top-level `key`.
     pub(crate) fn has_own_key(&self, key: &str) -> bool {
-        self.fields.contains_key(key) || self.typed.as_ref().is_some_and(|t| t.has_key(key))
+        self.own_or_builder(key).is_some() || self.typed.as_ref().is_some_and(|t| t.has_key(key))
     }
 
     /// The `request_id` the sampling decision hashes: the event's own, else
     /// the one from the context or client fields.
     pub(crate) fn request_id(&self) -> Option<&str> {
-        if let Some(Value::String(s)) = self.fields.get("request_id") {
+        if let Some(Value::String(s)) = self.own_or_builder("request_id") {
             return Some(s);
         }
         if let Some(id) = self.typed.as_ref().and_then(|t| t.request_id()) {
             return Some(id);
         }
-        self.under
+        self.under()
             .iter()
             .rev()
             .find_map(|layer| layer.get("request_id").and_then(Value::as_str))

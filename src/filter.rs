@@ -62,10 +62,18 @@ impl ParamsFilter {
         // A top-level value sits at level 2 of the event object.
         let limit = max_depth.saturating_sub(1);
         let mut deep: Option<String> = None;
-        for (k, v) in ev.fields.iter_mut() {
-            let scrub = FILTERED_FIELDS.contains(&k.as_str());
+        // A builder's fields are shared by its events: scalars need nothing,
+        // anything else is copied into the event to be filtered and measured.
+        if ev
+            .builder_layer()
+            .is_some_and(|b| b.values().any(|v| v.is_array() || v.is_object()))
+        {
+            ev.materialize();
+        }
+        for (k, v) in ev.own.iter_mut() {
+            let scrub = FILTERED_FIELDS.contains(&k);
             if self.value(v, scrub, limit) && deep.is_none() {
-                deep = Some(k.clone());
+                deep = Some(k.to_owned());
             }
         }
         if let Some(typed) = ev.typed.as_mut() {
@@ -166,7 +174,7 @@ mod tests {
         );
         assert_eq!(ParamsFilter::default().apply(&mut ev, 128), None);
         assert_eq!(
-            Value::Object(ev.fields),
+            Value::Object(ev.fields_mut().clone()),
             json!({
                 "params": {"user": {"password": "[FILTERED]", "name": "n"}, "list": [{"credit_card": "[FILTERED]"}]},
                 "kwargs": {"ok": 1},
@@ -198,13 +206,13 @@ mod tests {
             v = Value::Array(vec![v]);
         }
         let mut ev = Event::new();
-        ev.fields.insert("params".into(), v);
+        ev.own.insert(crate::own::Key::Owned("params".into()), v);
         assert_eq!(
             ParamsFilter::default().apply(&mut ev, 128),
             Some("params".to_owned())
         );
         // Take it apart iteratively: serde_json's drop would recurse.
-        let mut v = ev.fields.shift_remove("params").unwrap();
+        let mut v = ev.own.remove("params").unwrap();
         while let Value::Array(mut a) = v {
             v = a.pop().unwrap_or(Value::Null);
         }

@@ -35,6 +35,7 @@ mod event;
 pub mod filter;
 pub mod generated;
 mod json;
+mod own;
 pub mod sampling;
 pub mod transmission;
 mod typed;

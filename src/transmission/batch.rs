@@ -229,8 +229,9 @@ pub(crate) enum PushError {
 
 /// Writes the event's merged fields as one JSON object and returns its
 /// length. Layers, lowest first: client-wide fields, the `under` layers
-/// (client dynamic fields, the event context), the typed struct, the
-/// event's own fields; a key is written once, from the highest layer.
+/// (client dynamic fields, the event context), a builder's fields, the typed
+/// struct, the event's own fields; a key is written once, from the highest
+/// layer.
 pub(crate) fn write_object(
     buf: &mut Vec<u8>,
     ev: &Event,
@@ -258,21 +259,29 @@ pub(crate) fn write_object(
         }
         first = false;
     };
-    for (k, v) in &ev.fields {
+    for (k, v) in ev.own.iter() {
         sep(buf);
         write_entry(buf, k, v)?;
     }
     // Lower layers, highest first; skip keys a higher layer already wrote.
-    let under = &ev.under;
+    let builder = ev.builder_layer();
+    let under = ev.under();
     let n = under.len();
     let layer = |d: usize| -> &Fields {
-        if d < n {
-            &under[n - 1 - d]
-        } else {
-            client
+        match (d, builder) {
+            (0, Some(b)) => b,
+            _ => {
+                let d = d - usize::from(builder.is_some());
+                if d < n {
+                    &under[n - 1 - d]
+                } else {
+                    client
+                }
+            }
         }
     };
-    let depth = n + 1;
+    let above = |k: &str| ev.own.contains_key(k) || ev.typed.as_ref().is_some_and(|t| t.has_key(k));
+    let depth = n + 1 + usize::from(builder.is_some());
     let mut ts_shadowed = false;
     for d in 0..depth {
         let l = layer(d);
@@ -281,14 +290,14 @@ pub(crate) fn write_object(
         }
         ts_shadowed |= l.contains_key("ts");
         for (k, v) in l.iter() {
-            if ev.has_own_key(k) || (0..d).any(|h| layer(h).contains_key(k)) {
+            if above(k) || (0..d).any(|h| layer(h).contains_key(k)) {
                 continue;
             }
             sep(buf);
             write_entry(buf, k, v)?;
         }
     }
-    if with_ts && !ts_shadowed && !ev.has_own_key("ts") {
+    if with_ts && !ts_shadowed && !above("ts") {
         sep(buf);
         buf.extend_from_slice(b"\"ts\":\"");
         write_timestamp(buf, ev.timestamp);
@@ -384,7 +393,7 @@ mod tests {
     fn layers_merge_with_last_wins() {
         let mut ev = Event::new();
         ev.add_field("a", 1).add_field("shared", "event");
-        ev.under.push(Arc::new(
+        ev.cold_mut().under.push(Arc::new(
             json!({"shared": "ctx", "request_id": "r"})
                 .as_object()
                 .cloned()

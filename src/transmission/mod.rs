@@ -31,6 +31,7 @@ mod discard;
 mod honeybadger;
 mod honeycomb;
 mod http;
+mod local;
 mod memory;
 pub(crate) mod queue;
 pub(crate) mod stats;

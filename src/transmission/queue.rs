@@ -2,7 +2,7 @@
 //! that lets `flush` and `close` know when the events before them are done.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
 
+use super::local::{self, Chunk, Placed, Registry, Slot, SlotState, MAX_CHUNK};
 use super::stats::{Counter, Counters, DropReason};
 use super::worker::Worker;
 use super::{FlushOutcome, Response, Sender};
@@ -63,9 +64,34 @@ pub(crate) struct Shared {
     /// nothing more and counts what is left as dropped.
     pub(crate) close_deadline: Mutex<Option<Instant>>,
     overflow_warned: AtomicBool,
+    /// Every thread's send slot.
+    pub(crate) slots: Registry,
+    /// Events put on the queue (in chunks) by callers, ever.
+    pub(crate) handed_off: AtomicU64,
+    /// Events the worker took off the queue, ever.
+    pub(crate) taken_from_queue: AtomicU64,
+    /// The worker is about to park: a send into an empty slot wakes it.
+    pub(crate) idle: AtomicBool,
+    wake: channel::Sender<()>,
 }
 
 impl Shared {
+    /// Wakes the worker if it is parked (or about to park).
+    pub(crate) fn wake_worker(&self) {
+        if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
+            let _ = self.wake.try_send(());
+        }
+    }
+
+    /// Events on the queue or in slots: sent, not yet taken by the worker.
+    pub(crate) fn queue_len(&self) -> usize {
+        let queued = self
+            .handed_off
+            .load(Ordering::Acquire)
+            .saturating_sub(self.taken_from_queue.load(Ordering::Acquire));
+        queued as usize + self.slots.pending()
+    }
+
     pub(crate) fn set_close_deadline(&self, deadline: Instant) {
         *self
             .close_deadline
@@ -131,19 +157,33 @@ impl Shared {
 
 /// The caller's side of the core.
 pub(crate) struct Transmission {
-    queue: channel::Sender<Event>,
-    queue_rx: channel::Receiver<Event>,
+    /// Identifies this core in each thread's slot table.
+    id: u64,
+    queue: channel::Sender<Chunk>,
+    /// Kept to drain what is left at close; dropped then, so a caller
+    /// blocked on a full queue is released.
+    queue_rx: Mutex<Option<channel::Receiver<Chunk>>>,
     control: channel::Sender<Control>,
     pub(crate) shared: Arc<Shared>,
     block_on_send: bool,
+    /// Events a thread gathers before handing them to the queue.
+    chunk: usize,
+    capacity: usize,
     closed: AtomicBool,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// Gives each core a distinct id.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 impl Transmission {
     pub(crate) fn start(config: Arc<Config>, sender: Arc<dyn Sender>) -> std::io::Result<Self> {
-        let (queue, queue_rx) = channel::bounded(config.max_queue_size);
+        // The queue holds chunks; with the events waiting in slots (at most
+        // one chunk per sending thread), about `max_queue_size` events.
+        let chunk = (config.max_queue_size / 8).clamp(1, MAX_CHUNK);
+        let (queue, queue_rx) = channel::bounded((config.max_queue_size / chunk).max(1));
         let (control, control_rx) = channel::unbounded();
+        let (wake, wake_rx) = channel::bounded(1);
         let (responses, responses_rx) = channel::bounded(config.response_queue_size);
         let shared = Arc::new(Shared {
             stats: Counters::default(),
@@ -156,6 +196,11 @@ impl Transmission {
             abort: AtomicBool::new(false),
             close_deadline: Mutex::new(None),
             overflow_warned: AtomicBool::new(false),
+            slots: Registry::default(),
+            handed_off: AtomicU64::new(0),
+            taken_from_queue: AtomicU64::new(0),
+            idle: AtomicBool::new(false),
+            wake,
         });
         let worker = Worker::new(
             config.clone(),
@@ -163,6 +208,7 @@ impl Transmission {
             shared.clone(),
             queue_rx.clone(),
             control_rx,
+            wake_rx,
         )?;
         let handle = std::thread::Builder::new()
             .name("insights-events".into())
@@ -170,11 +216,14 @@ impl Transmission {
             .stack_size(8 * 1024 * 1024)
             .spawn(move || worker.run())?;
         Ok(Transmission {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue,
-            queue_rx,
+            queue_rx: Mutex::new(Some(queue_rx)),
             control,
             shared,
             block_on_send: config.block_on_send,
+            chunk,
+            capacity: config.max_queue_size,
             closed: AtomicBool::new(false),
             worker: Mutex::new(Some(handle)),
         })
@@ -185,52 +234,194 @@ impl Transmission {
     }
 
     pub(crate) fn queue_len(&self) -> usize {
-        self.queue_rx.len()
+        self.shared.queue_len()
     }
 
-    /// Puts an event on the queue. Never blocks unless `block_on_send`.
-    /// Touches no shared counter on success.
+    /// Puts an event in this thread's slot (a full slot goes onto the
+    /// queue). Never blocks unless `block_on_send`. Touches no shared
+    /// counter, and frees on this thread the events it sent earlier.
     pub(crate) fn enqueue(&self, event: Event) -> Result<(), crate::SendError> {
-        let res = if self.block_on_send {
-            self.queue
-                .send(event)
-                .map_err(|e| TrySendError::Disconnected(e.0))
-        } else {
-            self.queue.try_send(event)
+        let placed = local::with_slot(
+            self.id,
+            &self.shared,
+            &self.shared.slots,
+            event,
+            |slot, st, spare, ev| self.place(slot, st, spare, ev),
+        );
+        let (placed, spent) = match placed {
+            Ok(r) => r,
+            Err(event) => return self.enqueue_direct(event),
         };
-        match res {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(event)) => {
-                if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        capacity = self.queue.capacity().unwrap_or(0),
-                        "insights-events: queue full, dropping events (counted in stats.dropped_overflow; this warning is shown once)"
-                    );
-                }
-                let at = event.timestamp;
-                self.shared.drop_event(
-                    DropReason::Overflow,
-                    event.metadata,
-                    at,
-                    "queue full: event dropped".into(),
-                    false,
-                );
-                Err(crate::SendError::QueueFull)
+        local::recycle(self.id, spent);
+        match placed {
+            Placed::Done | Placed::HandedOff => Ok(()),
+            Placed::First => {
+                self.shared.wake_worker();
+                Ok(())
             }
-            Err(TrySendError::Disconnected(event)) => {
+            Placed::Full(chunk) => self.send_blocking(chunk),
+            Placed::Overflow(event) => Err(self.overflow(event)),
+            Placed::Closed(event) => {
                 self.reject_closed(event);
                 Err(crate::SendError::Closed)
             }
         }
     }
 
+    /// The slot part of [`Transmission::enqueue`], under the slot's lock.
+    fn place(
+        &self,
+        slot: &Arc<Slot>,
+        st: &mut SlotState,
+        spare: &mut Vec<Event>,
+        ev: Event,
+    ) -> Placed {
+        if st.closed {
+            return Placed::Closed(ev);
+        }
+        if st.pending.len() >= self.chunk && !self.try_hand_off(slot, st) {
+            // The slot is full since an earlier send found the queue full,
+            // and the queue is still full.
+            return Placed::Overflow(ev);
+        }
+        if st.pending.capacity() == 0 {
+            std::mem::swap(&mut st.pending, spare);
+            st.pending.reserve(self.chunk);
+        }
+        st.pending.push(ev);
+        let n = st.pending.len();
+        if n < self.chunk {
+            return if n == 1 { Placed::First } else { Placed::Done };
+        }
+        if self.block_on_send {
+            // Counted as queued before the lock is released, so a flush
+            // waits for it; sent after, as it may wait for room.
+            st.in_queue += 1;
+            self.shared.handed_off.fetch_add(n as u64, Ordering::AcqRel);
+            let events = std::mem::take(&mut st.pending);
+            return Placed::Full(Chunk {
+                events,
+                from: Some(slot.clone()),
+            });
+        }
+        // If the queue is full the chunk stays: the next send tries again,
+        // and drops its event if the queue is still full.
+        if self.try_hand_off(slot, st) {
+            Placed::HandedOff
+        } else {
+            Placed::Done
+        }
+    }
+
+    /// Moves the slot's pending chunk onto the queue if there is room.
+    fn try_hand_off(&self, slot: &Arc<Slot>, st: &mut SlotState) -> bool {
+        let events = std::mem::take(&mut st.pending);
+        let n = events.len() as u64;
+        match self.queue.try_send(Chunk {
+            events,
+            from: Some(slot.clone()),
+        }) {
+            Ok(()) => {
+                st.in_queue += 1;
+                self.shared.handed_off.fetch_add(n, Ordering::AcqRel);
+                true
+            }
+            Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) => {
+                st.pending = c.events;
+                false
+            }
+        }
+    }
+
+    /// Waits for room on the queue (`block_on_send`).
+    fn send_blocking(&self, chunk: Chunk) -> Result<(), crate::SendError> {
+        match self.queue.send(chunk) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The core stopped while this thread waited.
+                let events = e.0.events;
+                let n = events.len() as u64;
+                self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
+                self.shared.stats.add(Counter::Received, n);
+                for ev in events {
+                    self.drop_closed(ev, "client closed before the event was queued");
+                }
+                Err(crate::SendError::Closed)
+            }
+        }
+    }
+
+    /// A single event straight onto the queue, for a thread that cannot use
+    /// its slot (it is exiting).
+    fn enqueue_direct(&self, event: Event) -> Result<(), crate::SendError> {
+        if self.is_closed() {
+            self.reject_closed(event);
+            return Err(crate::SendError::Closed);
+        }
+        let chunk = Chunk {
+            events: vec![event],
+            from: None,
+        };
+        if self.block_on_send {
+            self.shared.handed_off.fetch_add(1, Ordering::AcqRel);
+            return self.send_blocking(chunk);
+        }
+        match self.queue.try_send(chunk) {
+            Ok(()) => {
+                self.shared.handed_off.fetch_add(1, Ordering::AcqRel);
+                self.shared.wake_worker();
+                Ok(())
+            }
+            Err(TrySendError::Full(mut c)) => match c.events.pop() {
+                Some(ev) => Err(self.overflow(ev)),
+                None => Err(crate::SendError::QueueFull),
+            },
+            Err(TrySendError::Disconnected(mut c)) => {
+                if let Some(ev) = c.events.pop() {
+                    self.reject_closed(ev);
+                }
+                Err(crate::SendError::Closed)
+            }
+        }
+    }
+
+    /// Counts an event the full queue could not take.
+    fn overflow(&self, mut event: Event) -> crate::SendError {
+        if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                capacity = self.capacity,
+                "insights-events: queue full, dropping events (counted in stats.dropped_overflow; this warning is shown once)"
+            );
+        }
+        let at = event.timestamp;
+        self.shared.drop_event(
+            DropReason::Overflow,
+            event.take_metadata(),
+            at,
+            "queue full: event dropped".into(),
+            false,
+        );
+        crate::SendError::QueueFull
+    }
+
+    fn drop_closed(&self, mut event: Event, why: &str) {
+        let at = event.timestamp;
+        self.shared.drop_event(
+            DropReason::Closed,
+            event.take_metadata(),
+            at,
+            why.to_owned(),
+            false,
+        );
+    }
+
     /// Counts an event refused because the client is closed.
-    pub(crate) fn reject_closed(&self, event: Event) {
+    pub(crate) fn reject_closed(&self, mut event: Event) {
         self.shared.stats.add(Counter::ClosedUnqueued, 1);
         let at = event.timestamp;
         self.shared.drop_event(
             DropReason::Closed,
-            event.metadata,
+            event.take_metadata(),
             at,
             "client closed".into(),
             false,
@@ -242,9 +433,10 @@ impl Transmission {
     pub(crate) fn flush_until(&self, deadline: Instant) -> FlushOutcome {
         let (reply, reply_rx) = channel::bounded(1);
         if self.control.send(Control::Flush { reply }).is_err() {
+            let pending = self.queue_len() as u64;
             return FlushOutcome {
-                completed: self.queue_len() == 0,
-                pending: self.queue_len() as u64,
+                completed: pending == 0,
+                pending,
             };
         }
         let last_batch = match reply_rx.recv_deadline(deadline) {
@@ -310,15 +502,31 @@ impl Transmission {
                 let _ = h.join();
             }
         }
-        // Whatever is left in the queue now will never be sent.
+        // Whatever is left in the slots and the queue now will never be sent.
+        let why = "client closed before the event was sent";
         let mut left = 0;
-        while let Ok(event) = self.queue_rx.try_recv() {
+        for event in self.shared.slots.close() {
             left += 1;
             self.shared.stats.add(Counter::Received, 1);
-            let at = event.timestamp;
-            let why = "client closed before the event was sent".to_owned();
-            self.shared
-                .drop_event(DropReason::Closed, event.metadata, at, why, false);
+            self.drop_closed(event, why);
+        }
+        let rx = self
+            .queue_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(rx) = rx {
+            while let Ok(chunk) = rx.try_recv() {
+                let n = chunk.events.len() as u64;
+                left += n;
+                self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
+                self.shared.stats.add(Counter::Received, n);
+                for event in chunk.events {
+                    self.drop_closed(event, why);
+                }
+            }
+            // Dropping the receiver releases any caller still waiting for
+            // room (it counts its events as closed).
         }
         FlushOutcome {
             completed: flushed.completed && left == 0,

@@ -4,12 +4,14 @@
 //! them in flight.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{select, Receiver, TryRecvError};
 
 use super::batch::{BatchBuilder, PushError};
+use super::local::Chunk;
 use super::queue::{Control, EventMeta, Shared};
 use super::stats::{Counter, DropReason};
 use super::{Outcome, Response, SendContext, Sender};
@@ -28,8 +30,9 @@ pub(crate) struct Worker {
     config: Arc<Config>,
     sender: Arc<dyn Sender>,
     shared: Arc<Shared>,
-    queue: Receiver<Event>,
+    queue: Receiver<Chunk>,
     control: Receiver<Control>,
+    wake: Receiver<()>,
     runtime: tokio::runtime::Runtime,
     batch: BatchBuilder,
     meta: Vec<EventMeta>,
@@ -45,8 +48,9 @@ impl Worker {
         config: Arc<Config>,
         sender: Arc<dyn Sender>,
         shared: Arc<Shared>,
-        queue: Receiver<Event>,
+        queue: Receiver<Chunk>,
         control: Receiver<Control>,
+        wake: Receiver<()>,
     ) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -67,6 +71,7 @@ impl Worker {
             shared,
             queue,
             control,
+            wake,
             runtime,
         })
     }
@@ -79,10 +84,9 @@ impl Worker {
             let mut taken = 0;
             loop {
                 match self.queue.try_recv() {
-                    Ok(event) => {
-                        self.take(event);
-                        taken += 1;
-                        if taken % BURST == 0 && !self.control.is_empty() {
+                    Ok(chunk) => {
+                        taken += self.take_chunk(chunk, true);
+                        if taken >= BURST && !self.control.is_empty() {
                             break;
                         }
                     }
@@ -97,6 +101,10 @@ impl Worker {
                     return self.shutdown(reply.0, Some(reply.1));
                 }
                 continue;
+            }
+            if taken == 0 {
+                // The queue is empty: take the partial chunks threads hold.
+                taken = self.collect_slots().0;
             }
             if taken > 0 {
                 // Under load: instead of parking on the channel (which makes
@@ -122,9 +130,16 @@ impl Worker {
                 }
                 None => Duration::from_secs(3600),
             };
+            // Park. A send into an empty slot after this store sees it and
+            // wakes the worker; a send before it is found by the look below.
+            self.shared.idle.store(true, Ordering::SeqCst);
+            if self.collect_slots().0 > 0 {
+                self.shared.idle.store(false, Ordering::SeqCst);
+                continue;
+            }
             select! {
                 recv(self.queue) -> msg => match msg {
-                    Ok(event) => self.take(event),
+                    Ok(chunk) => { self.take_chunk(chunk, true); }
                     Err(_) => return self.shutdown(Instant::now() + drop_timeout, None),
                 },
                 recv(self.control) -> msg => match msg {
@@ -133,8 +148,10 @@ impl Worker {
                     },
                     Err(_) => return self.shutdown(Instant::now() + drop_timeout, None),
                 },
+                recv(self.wake) -> _ => {}
                 default(wait) => self.dispatch(),
             }
+            self.shared.idle.store(false, Ordering::SeqCst);
         }
     }
 
@@ -145,8 +162,8 @@ impl Worker {
     ) -> Option<(Instant, crossbeam_channel::Sender<()>)> {
         match msg {
             Control::Flush { reply } => {
-                // Everything sent before the flush is queued now (or done).
-                self.drain(self.queue.len());
+                // Everything sent before the flush is queued or in a slot.
+                self.take_everything();
                 self.dispatch();
                 let _ = reply.send(self.next_batch_id - 1);
                 None
@@ -155,24 +172,92 @@ impl Worker {
         }
     }
 
-    fn take(&mut self, event: Event) {
-        self.shared.stats.add(Counter::Received, 1);
-        self.process(event);
+    /// Processes a chunk and gives its events back to the thread that sent
+    /// them (to be freed there). Returns the number of events.
+    fn take_chunk(&mut self, chunk: Chunk, from_queue: bool) -> usize {
+        let Chunk { mut events, from } = chunk;
+        let n = events.len();
+        if from_queue {
+            self.shared
+                .taken_from_queue
+                .fetch_add(n as u64, Ordering::AcqRel);
+        }
+        self.shared.stats.add(Counter::Received, n as u64);
+        for event in &mut events {
+            self.process(event);
+        }
+        let left = match from {
+            Some(slot) => slot.give_back(events, from_queue),
+            None => Some(events),
+        };
+        drop(left);
+        n
     }
 
-    /// Processes up to `n` queued events.
-    fn drain(&mut self, n: usize) {
-        for _ in 0..n {
-            match self.queue.try_recv() {
-                Ok(event) => self.take(event),
-                Err(_) => break,
+    /// Takes the pending events of every slot whose earlier chunks are all
+    /// processed. Returns the events taken, and whether a slot had to be
+    /// skipped (it has chunks on the queue still).
+    fn collect_slots(&mut self) -> (usize, bool) {
+        let mut taken = 0;
+        let mut skipped = false;
+        for slot in self.shared.slots.slots() {
+            let events = {
+                let mut st = slot.lock();
+                if st.pending.is_empty() {
+                    continue;
+                }
+                if st.in_queue > 0 {
+                    skipped = true;
+                    continue;
+                }
+                std::mem::take(&mut st.pending)
+            };
+            taken += self.take_chunk(
+                Chunk {
+                    events,
+                    from: Some(slot),
+                },
+                false,
+            );
+        }
+        (taken, skipped)
+    }
+
+    /// Processes every event sent so far: the queue up to what callers have
+    /// put on it, then the slots, until neither has anything older.
+    fn take_everything(&mut self) {
+        for _ in 0..16 {
+            let target = self.shared.handed_off.load(Ordering::Acquire);
+            let mut quiet = Instant::now();
+            while self.shared.taken_from_queue.load(Ordering::Acquire) < target {
+                match self.queue.recv_timeout(Duration::from_millis(50)) {
+                    Ok(chunk) => {
+                        self.take_chunk(chunk, true);
+                        quiet = Instant::now();
+                    }
+                    // A chunk counted but not yet sent (its thread waits for
+                    // room): give up only if nothing comes for long.
+                    Err(_) if quiet.elapsed() < Duration::from_secs(1) => {
+                        if self.shared.past_close_deadline() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+            let (_, skipped) = self.collect_slots();
+            if !skipped && self.shared.handed_off.load(Ordering::Acquire) == target {
+                return;
             }
         }
     }
 
     fn shutdown(mut self, deadline: Instant, reply: Option<crossbeam_channel::Sender<()>>) {
         self.shared.set_close_deadline(deadline);
-        self.drain(usize::MAX);
+        self.take_everything();
+        while let Ok(chunk) = self.queue.try_recv() {
+            self.take_chunk(chunk, true);
+        }
         self.dispatch();
         {
             let mut g = self.shared.in_flight();
@@ -206,12 +291,14 @@ impl Worker {
         }
     }
 
-    fn process(&mut self, mut event: Event) {
-        let drop = |shared: &Shared, event: Event, reason, error: String| {
-            shared.drop_event(reason, event.metadata, event.timestamp, error, true);
+    /// Checks and encodes one event. The event stays where it is (its memory
+    /// goes back to the thread that sent it); its metadata moves out.
+    fn process(&mut self, event: &mut Event) {
+        let drop = |shared: &Shared, event: &mut Event, reason, error: String| {
+            shared.drop_event(reason, event.take_metadata(), event.timestamp, error, true);
         };
         for hook in &self.config.before_event {
-            match catch_unwind(AssertUnwindSafe(|| hook(&mut event))) {
+            match catch_unwind(AssertUnwindSafe(|| hook(&mut *event))) {
                 Ok(true) => {}
                 Ok(false) => {
                     return drop(
@@ -233,14 +320,10 @@ impl Worker {
         if event.has_own_key("_hb") {
             event.remove("_hb");
         }
-        if let Some(reason) = event.invalid.take() {
+        if let Some(reason) = event.take_invalid() {
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
-        if event.typed.is_none()
-            && event.fields.is_empty()
-            && event.under.iter().all(|l| l.is_empty())
-            && self.config.fields.is_empty()
-        {
+        if event.has_no_fields() && self.config.fields.is_empty() {
             return drop(
                 &self.shared,
                 event,
@@ -249,7 +332,7 @@ impl Worker {
             );
         }
         // One walk: params filters, and the nesting check.
-        if let Some(field) = self.config.params_filter.apply(&mut event, MAX_DEPTH) {
+        if let Some(field) = self.config.params_filter.apply(event, MAX_DEPTH) {
             let reason = format!("field `{field}` is nested more than {MAX_DEPTH} levels deep");
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
@@ -260,10 +343,10 @@ impl Worker {
         }
         match self
             .batch
-            .push(&event, &self.config.fields, self.config.max_event_bytes)
+            .push(event, &self.config.fields, self.config.max_event_bytes)
         {
             Ok(()) => {
-                self.meta.push((event.metadata, event.timestamp));
+                self.meta.push((event.take_metadata(), event.timestamp));
                 if self.batch_started.is_none() {
                     self.batch_started = Some(Instant::now());
                 }
