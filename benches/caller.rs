@@ -284,6 +284,9 @@ fn bench_case(c: &mut Criterion, case: Case, threads: usize) {
         b.iter_custom(|iters| run(case, &client, threads, iters, &mut tally))
     });
     let f = client.flush(Duration::from_secs(60));
+    if tally.events == 0 {
+        return; // filtered out on the command line
+    }
     let st = client.stats();
     let ev = tally.events.max(1) as f64;
     let allocs = tally.allocs as f64 / ev;

@@ -159,7 +159,8 @@ impl Client {
                     .sample_rate
                     .or_else(|| hb_override(event))
                     .unwrap_or(config.sample_rate);
-                sampling::honeybadger_keep(event.request_id(), rate)
+                // At 100% there is nothing to decide: skip the lookup.
+                rate >= 100 || sampling::honeybadger_keep(event.request_id(), rate)
             }
         }
     }
@@ -203,6 +204,9 @@ impl Client {
 
 /// `_hb.sample_rate`, honeybadger-python's per-event override.
 fn hb_override(event: &Event) -> Option<u32> {
+    if !event.has_own_key("_hb") {
+        return None;
+    }
     let hb = event.get("_hb")?;
     let rate = hb.get("sample_rate")?;
     match rate {
