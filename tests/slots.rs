@@ -11,7 +11,6 @@ use std::time::Duration;
 use common::{Reply, TestServer};
 use insights_events::transmission::MemorySender;
 use insights_events::{Backend, Client, Config, DbQuery, Event, SendError};
-use serde_json::Value;
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -144,7 +143,7 @@ fn each_thread_events_keep_their_order() {
     for t in 0..2u64 {
         let seqs: Vec<u64> = events
             .iter()
-            .filter(|e| e.fields["thread"] == Value::from(t))
+            .filter(|e| e.fields["thread"] == t)
             .map(|e| e.fields["seq"].as_u64().unwrap())
             .collect();
         assert_eq!(seqs, (0..N).collect::<Vec<_>>(), "thread {t}");
