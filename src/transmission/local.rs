@@ -19,7 +19,8 @@
 //! worker if it is parked.
 //!
 //! What a slot holds is bounded: at most one chunk of pending events and
-//! [`MAX_SPENT`] chunks of processed events waiting to be freed.
+//! [`MAX_SPENT`] chunks of processed events waiting to be freed (released
+//! by the worker when it goes idle).
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,9 +32,11 @@ use super::queue::Shared;
 /// Largest number of events a thread gathers before handing them off.
 pub(crate) const MAX_CHUNK: usize = 32;
 
-/// Processed chunks a slot keeps for its owner to free; beyond that (an
-/// owner that stopped sending), the worker frees them itself.
-pub(crate) const MAX_SPENT: usize = 2;
+/// Processed chunks a slot keeps for its owner to free; beyond that the
+/// worker frees them itself. Enough for the chunks the worker processes
+/// between two hand-offs of a fast sender; when the worker goes idle it
+/// frees what quiet threads left (see [`Registry::release_spent`]).
+pub(crate) const MAX_SPENT: usize = 16;
 
 /// Events on their way from one thread to the worker.
 pub(crate) struct Chunk {
@@ -121,6 +124,16 @@ impl Registry {
             !(s.owner_gone && s.pending.is_empty() && s.in_queue == 0)
         });
         st.slots.clone()
+    }
+
+    /// Frees the processed events slots still hold (the worker does this
+    /// before it parks, so a thread that stopped sending keeps nothing).
+    pub(crate) fn release_spent(&self) {
+        let slots = self.lock().slots.clone();
+        for slot in slots {
+            let spent = std::mem::take(&mut slot.lock().spent);
+            drop(spent);
+        }
     }
 
     /// Events waiting in slots (for the stats).

@@ -2,7 +2,7 @@
 //! that lets `flush` and `close` know when the events before them are done.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -73,9 +73,39 @@ pub(crate) struct Shared {
     /// The worker is about to park: a send into an empty slot wakes it.
     pub(crate) idle: AtomicBool,
     wake: channel::Sender<()>,
+    /// Callers waiting for room on a full queue (`block_on_send`), and what
+    /// they wait on: the worker wakes them when the queue is half empty, so
+    /// a full queue costs one wake-up per many chunks, not one per chunk.
+    pub(crate) room_waiters: AtomicUsize,
+    room_lock: Mutex<()>,
+    room: Condvar,
+    /// Chunks the queue holds when full.
+    pub(crate) queue_chunks: usize,
 }
 
 impl Shared {
+    /// Called by the worker after taking chunks off the queue.
+    pub(crate) fn room_made(&self, queued_chunks: usize) {
+        if self.room_waiters.load(Ordering::SeqCst) > 0 && queued_chunks <= self.queue_chunks / 2 {
+            let _g = self.room_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.room.notify_all();
+        }
+    }
+
+    /// Waits until the queue is at most half full (or a short while, so a
+    /// wake-up missed in a race, or a close, costs only that).
+    fn wait_for_room(&self, queue: &channel::Sender<Chunk>) {
+        let g = self.room_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.room_waiters.fetch_add(1, Ordering::SeqCst);
+        if queue.len() > self.queue_chunks / 2 {
+            let _ = self
+                .room
+                .wait_timeout(g, Duration::from_millis(5))
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        self.room_waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
     /// Wakes the worker if it is parked (or about to park).
     pub(crate) fn wake_worker(&self) {
         if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
@@ -181,7 +211,8 @@ impl Transmission {
         // The queue holds chunks; with the events waiting in slots (at most
         // one chunk per sending thread), about `max_queue_size` events.
         let chunk = (config.max_queue_size / 8).clamp(1, MAX_CHUNK);
-        let (queue, queue_rx) = channel::bounded((config.max_queue_size / chunk).max(1));
+        let queue_chunks = (config.max_queue_size / chunk).max(1);
+        let (queue, queue_rx) = channel::bounded(queue_chunks);
         let (control, control_rx) = channel::unbounded();
         let (wake, wake_rx) = channel::bounded(1);
         let (responses, responses_rx) = channel::bounded(config.response_queue_size);
@@ -201,6 +232,10 @@ impl Transmission {
             taken_from_queue: AtomicU64::new(0),
             idle: AtomicBool::new(false),
             wake,
+            room_waiters: AtomicUsize::new(0),
+            room_lock: Mutex::new(()),
+            room: Condvar::new(),
+            queue_chunks,
         });
         let worker = Worker::new(
             config.clone(),
@@ -334,12 +369,22 @@ impl Transmission {
     }
 
     /// Waits for room on the queue (`block_on_send`).
-    fn send_blocking(&self, chunk: Chunk) -> Result<(), crate::SendError> {
-        match self.queue.send(chunk) {
+    fn send_blocking(&self, mut chunk: Chunk) -> Result<(), crate::SendError> {
+        let res = loop {
+            match self.queue.try_send(chunk) {
+                Ok(()) => break Ok(()),
+                Err(TrySendError::Full(c)) if !self.is_closed() => {
+                    chunk = c;
+                    self.shared.wait_for_room(&self.queue);
+                }
+                Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) => break Err(c),
+            }
+        };
+        match res {
             Ok(()) => Ok(()),
-            Err(e) => {
+            Err(chunk) => {
                 // The core stopped while this thread waited.
-                let events = e.0.events;
+                let events = chunk.events;
                 let n = events.len() as u64;
                 self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
                 self.shared.stats.add(Counter::Received, n);

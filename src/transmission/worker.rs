@@ -132,6 +132,7 @@ impl Worker {
             };
             // Park. A send into an empty slot after this store sees it and
             // wakes the worker; a send before it is found by the look below.
+            self.shared.slots.release_spent();
             self.shared.idle.store(true, Ordering::SeqCst);
             if self.collect_slots().0 > 0 {
                 self.shared.idle.store(false, Ordering::SeqCst);
@@ -181,6 +182,7 @@ impl Worker {
             self.shared
                 .taken_from_queue
                 .fetch_add(n as u64, Ordering::AcqRel);
+            self.shared.room_made(self.queue.len());
         }
         self.shared.stats.add(Counter::Received, n as u64);
         for event in &mut events {
