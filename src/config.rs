@@ -412,7 +412,11 @@ impl Config {
         max_event_bytes: usize
     );
     setter!(
-        /// Capacity of the queue between callers and the worker (default 10,000).
+        /// Capacity of the queue between callers and the worker (default
+        /// 10,000 events). Each sending thread also gathers up to 32 events
+        /// in a slot of its own before handing them to the queue in one go
+        /// (the worker takes partial slots whenever the queue is empty, and
+        /// on flush and close), so the bound is this plus 32 per thread.
         max_queue_size: usize
     );
     setter!(

@@ -1,15 +1,19 @@
 //! The transmission core: one path from `send()` to a backend.
 //!
 //! ```text
-//! send() ──► queue (bounded) ──► worker thread: hooks, filters, checks,
-//!                                 serialization, batching by count/bytes/time
-//!                                     │
-//!                                     ▼
-//!                       sender runtime: up to N batches in flight
-//!                       (Honeybadger, Honeycomb, writer, memory, discard)
-//!                                     │
-//!                                     ▼
-//!                       responses stream + stats
+//! send() ──► this thread's slot (up to 32 events) ──► queue (bounded, in chunks)
+//!                 ▲                                         │
+//!                 └── processed events, freed here ◄── worker thread: hooks,
+//!                                                      filters, checks,
+//!                                                      serialization, batching
+//!                                                      by count/bytes/time
+//!                                                           │
+//!                                                           ▼
+//!                             sender runtime: up to N batches in flight
+//!                             (Honeybadger, Honeycomb, writer, memory, discard)
+//!                                                           │
+//!                                                           ▼
+//!                                              responses stream + stats
 //! ```
 //!
 //! The caller only enqueues; everything else happens on the worker thread and
