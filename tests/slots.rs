@@ -15,12 +15,16 @@ use insights_events::{Backend, Client, Config, DbQuery, Event, SendError};
 const LONG: Duration = Duration::from_secs(20);
 
 fn client(server: &TestServer) -> Client {
+    client_with_timeout(server, Duration::from_millis(20))
+}
+
+fn client_with_timeout(server: &TestServer, batch_timeout: Duration) -> Client {
     Client::new(
         Config::new()
             .api_key("k")
             .endpoint(server.url.clone())
             .batch_size(1_000)
-            .batch_timeout(Duration::from_millis(20)),
+            .batch_timeout(batch_timeout),
     )
     .unwrap()
 }
@@ -73,15 +77,8 @@ fn events_of_a_thread_that_exited_are_delivered() {
 #[test]
 fn a_flush_covers_what_other_living_threads_hold() {
     let server = TestServer::start(Reply::Status(201));
-    let c = Client::new(
-        Config::new()
-            .api_key("k")
-            .endpoint(server.url.clone())
-            .batch_size(1_000)
-            // Only a flush sends the open batch.
-            .batch_timeout(Duration::from_secs(3600)),
-    )
-    .unwrap();
+    // Only a flush sends the open batch.
+    let c = client_with_timeout(&server, Duration::from_secs(3600));
     const THREADS: usize = 4;
     let sent = Arc::new(Barrier::new(THREADS + 1));
     let (release, wait) = mpsc::channel::<()>();

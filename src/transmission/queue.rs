@@ -331,8 +331,7 @@ impl Transmission {
         if self.block_on_send {
             // Counted as queued before the lock is released, so a flush
             // waits for it; sent after, as it may wait for room.
-            st.in_queue += 1;
-            self.shared.handed_off.fetch_add(n as u64, Ordering::AcqRel);
+            self.count_handed_off(st, n as u64);
             let events = std::mem::take(&mut st.pending);
             return Placed::Full(Chunk {
                 events,
@@ -357,8 +356,7 @@ impl Transmission {
             from: Some(slot.clone()),
         }) {
             Ok(()) => {
-                st.in_queue += 1;
-                self.shared.handed_off.fetch_add(n, Ordering::AcqRel);
+                self.count_handed_off(st, n);
                 true
             }
             Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) => {
@@ -366,6 +364,14 @@ impl Transmission {
                 false
             }
         }
+    }
+
+    /// Records a chunk of `n` events from this slot as on the queue, under
+    /// the slot's lock (the worker does not take from a slot with chunks on
+    /// the queue, and a flush waits for `handed_off`).
+    fn count_handed_off(&self, st: &mut SlotState, n: u64) {
+        st.in_queue += 1;
+        self.shared.handed_off.fetch_add(n, Ordering::AcqRel);
     }
 
     /// Waits for room on the queue (`block_on_send`).
