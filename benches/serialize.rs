@@ -2,12 +2,11 @@
 //! reused buffer, against the floor: a plain `#[derive(Serialize)]` struct
 //! with the same fields.
 //!
-//! The real batch encoder (`Batch::push`, `write_object`) is crate-private,
-//! so the NDJSON-with-`ts` and Honeycomb cases *replay its steps* with
-//! public pieces: the typed struct's generated `Serialize`, the `ts` suffix
-//! (same digits-by-hand timestamp writer), the Honeycomb item framing and
-//! the copy `Batch::body()` makes for Honeycomb. See BENCHMARKS.md for the
-//! hook that would let this bench call the real encoder.
+//! `*/real_encoder` cases call the worker's own encoder through
+//! `transmission::encode_into` (the code `Batch::push` runs), into the
+//! reused buffer. `*_serde_json` cases replay the same steps with
+//! `serde_json::to_writer` for the objects: what the encoder did before it
+//! had its own JSON writer; every run checks that both give the same bytes.
 //!
 //! ```sh
 //! cargo bench --bench serialize
@@ -17,7 +16,7 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use insights_events::transmission::{encode_event, write_timestamp, WireFormat};
+use insights_events::transmission::{encode_into, write_timestamp, WireFormat};
 use insights_events::{DbQuery, Event, Fields};
 use serde::Serialize;
 use serde_json::Value;
@@ -54,6 +53,7 @@ struct Data {
     events: Vec<Event>,
     floor: Vec<Floor>,
     maps: Vec<Fields>,
+    map_events: Vec<Event>,
     times: Vec<SystemTime>,
     ts: Vec<String>,
 }
@@ -65,6 +65,7 @@ fn data() -> Data {
         events: Vec::new(),
         floor: Vec::new(),
         maps: Vec::new(),
+        map_events: Vec::new(),
         times: Vec::new(),
         ts: Vec::new(),
     };
@@ -90,6 +91,9 @@ fn data() -> Data {
         let Value::Object(map) = serde_json::to_value(&d.floor[i]).expect("json") else {
             unreachable!()
         };
+        let mut ev = Event::from_map(map.clone());
+        ev.set_timestamp(at);
+        d.map_events.push(ev);
         d.maps.push(map);
         d.times.push(at);
         d.ts.push(insights_events::transmission::format_timestamp(at));
@@ -131,8 +135,8 @@ fn typed_ndjson(d: &Data, buf: &mut Vec<u8>) {
     }
 }
 
-/// Replays `Batch::push` for NDJSON: typed object, drop its `}`, append
-/// `,"ts":"…"}` and the newline.
+/// `Batch::push` for NDJSON with serde_json: typed object, drop its `}`,
+/// append `,"ts":"…"}` and the newline.
 fn typed_ndjson_ts(d: &Data, buf: &mut Vec<u8>) {
     buf.clear();
     for (e, at) in d.typed.iter().zip(&d.times) {
@@ -144,8 +148,8 @@ fn typed_ndjson_ts(d: &Data, buf: &mut Vec<u8>) {
     }
 }
 
-/// Replays `Batch::push` for Honeycomb items plus the copy `Batch::body()`
-/// makes into `[item,item,...]`.
+/// `Batch::push` for Honeycomb items with serde_json, plus the copy
+/// `Batch::body()` makes into `[item,item,...]`.
 fn typed_honeycomb(
     d: &Data,
     scratch: &mut Vec<u8>,
@@ -200,8 +204,8 @@ fn floor_honeycomb(d: &Data, buf: &mut Vec<u8>) {
     serde_json::to_writer(&mut *buf, &items).expect("json");
 }
 
-/// Hand-built events: a `Fields` map, entry by entry as `write_object`
-/// does (`write_entry`: key, `:`, value), plus `ts`.
+/// Hand-built events with serde_json: a `Fields` map, entry by entry as
+/// `write_object` does (`write_entry`: key, `:`, value), plus `ts`.
 fn map_ndjson_ts(d: &Data, buf: &mut Vec<u8>) {
     buf.clear();
     for (m, at) in d.maps.iter().zip(&d.times) {
@@ -220,27 +224,38 @@ fn map_ndjson_ts(d: &Data, buf: &mut Vec<u8>) {
     }
 }
 
-/// The real encoder through its public per-event hook
-/// (`transmission::encode_event`: a fresh `Batch` and a copy per event).
-fn real_encode_ndjson(d: &Data, buf: &mut Vec<u8>) {
+/// The real encoder (`transmission::encode_into`: what `Batch::push` runs)
+/// into the reused buffer.
+fn real_ndjson(events: &[Event], buf: &mut Vec<u8>) {
     buf.clear();
-    for ev in &d.events {
-        let line = encode_event(ev, WireFormat::Ndjson).expect("encode");
-        buf.extend_from_slice(&line);
-        buf.push(b'\n');
+    for ev in events {
+        encode_into(buf, ev, WireFormat::Ndjson).expect("encode");
     }
 }
 
-/// Same, Honeycomb items joined into the array body.
-fn real_encode_honeycomb(d: &Data, buf: &mut Vec<u8>) {
+/// Same, Honeycomb items, then the copy `Batch::body()` makes into
+/// `[item,item,...]`.
+fn real_honeycomb(
+    d: &Data,
+    scratch: &mut Vec<u8>,
+    items: &mut Vec<(usize, usize)>,
+    buf: &mut Vec<u8>,
+) {
+    scratch.clear();
+    items.clear();
+    for ev in &d.events {
+        let start = scratch.len();
+        encode_into(scratch, ev, WireFormat::HoneycombBatch).expect("encode");
+        items.push((start, scratch.len()));
+    }
     buf.clear();
+    buf.reserve(scratch.len() + items.len() + 2);
     buf.push(b'[');
-    for (i, ev) in d.events.iter().enumerate() {
+    for (i, (s, e)) in items.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        let item = encode_event(ev, WireFormat::HoneycombBatch).expect("encode");
-        buf.extend_from_slice(&item);
+        buf.extend_from_slice(&scratch[*s..*e]);
     }
     buf.push(b']');
 }
@@ -256,11 +271,15 @@ fn serialize(c: &mut Criterion) {
     let first: Value = serde_json::from_slice(buf.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["query"], d.floor[0].query.as_str());
     let replay = buf.clone();
-    real_encode_ndjson(&d, &mut buf);
-    assert_eq!(buf, replay, "the replay differs from the real encoder");
+    real_ndjson(&d.events, &mut buf);
+    assert_eq!(buf, replay, "serde_json and the real encoder differ");
+    map_ndjson_ts(&d, &mut buf);
+    let replay = buf.clone();
+    real_ndjson(&d.map_events, &mut buf);
+    assert_eq!(buf, replay, "serde_json and the real encoder differ (maps)");
     typed_honeycomb(&d, &mut scratch, &mut items, &mut buf);
     let replay = buf.clone();
-    real_encode_honeycomb(&d, &mut buf);
+    real_honeycomb(&d, &mut scratch, &mut items, &mut buf);
     assert_eq!(
         buf, replay,
         "the Honeycomb replay differs from the real encoder"
@@ -305,27 +324,28 @@ fn serialize(c: &mut Criterion) {
     case!("ndjson_ts/floor_derive", |b: &mut Vec<u8>| floor_ndjson_ts(
         &d, b
     ));
-    case!("ndjson_ts/typed_DbQuery_encoder_replay", |b: &mut Vec<
-        u8,
-    >| {
+    case!("ndjson_ts/typed_DbQuery_serde_json", |b: &mut Vec<u8>| {
         typed_ndjson_ts(&d, b)
     });
-    case!("ndjson_ts/real_encode_event", |b: &mut Vec<u8>| {
-        real_encode_ndjson(&d, b)
+    case!("ndjson_ts/typed_DbQuery_real_encoder", |b: &mut Vec<u8>| {
+        real_ndjson(&d.events, b)
     });
-    case!("ndjson_ts/hand_built_Fields_map", |b: &mut Vec<u8>| {
-        map_ndjson_ts(&d, b)
-    });
+    case!(
+        "ndjson_ts/hand_built_Fields_map_serde_json",
+        |b: &mut Vec<u8>| { map_ndjson_ts(&d, b) }
+    );
+    case!(
+        "ndjson_ts/hand_built_Fields_map_real_encoder",
+        |b: &mut Vec<u8>| { real_ndjson(&d.map_events, b) }
+    );
     case!("honeycomb/floor_derive", |b: &mut Vec<u8>| floor_honeycomb(
         &d, b
     ));
-    case!("honeycomb/typed_DbQuery_encoder_replay", |b: &mut Vec<
-        u8,
-    >| {
+    case!("honeycomb/typed_DbQuery_serde_json", |b: &mut Vec<u8>| {
         typed_honeycomb(&d, &mut scratch, &mut items, b)
     });
-    case!("honeycomb/real_encode_event", |b: &mut Vec<u8>| {
-        real_encode_honeycomb(&d, b)
+    case!("honeycomb/typed_DbQuery_real_encoder", |b: &mut Vec<u8>| {
+        real_honeycomb(&d, &mut scratch, &mut items, b)
     });
     group.finish();
 }

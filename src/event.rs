@@ -175,7 +175,7 @@ impl Event {
     /// background worker, not here.
     pub fn from_typed<T: TypedEvent>(typed: T) -> Self {
         let mut ev = Event::new();
-        ev.typed = Some(Box::new(typed));
+        ev.typed = Some(crate::blocks::boxed(typed));
         ev
     }
 

@@ -25,6 +25,7 @@
 //!   [`Client::responses`].
 #![warn(missing_docs)]
 
+mod blocks;
 mod builder;
 pub mod check;
 mod client;

@@ -634,7 +634,7 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
                 match key {
                     "event_type" => true,
                     #(#has_key_arms)*
-                    _ => self.extra.contains_key(key),
+                    _ => !self.extra.is_empty() && self.extra.contains_key(key),
                 }
             }
 

@@ -5,8 +5,9 @@
 //! (NDJSON) or a cheap framing of it (Honeycomb's JSON array), and a batch can
 //! be split in two (after a 413) without re-serializing anything.
 
+use std::cell::Cell;
 use std::ops::Range;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -183,26 +184,7 @@ impl BatchBuilder {
         max_event_bytes: usize,
     ) -> Result<(), PushError> {
         let start = self.buf.len();
-        let res = match self.format {
-            WireFormat::Ndjson => write_object(&mut self.buf, ev, client_fields, true)
-                .inspect(|_| self.buf.push(b'\n')),
-            WireFormat::HoneycombBatch => {
-                self.buf.extend_from_slice(b"{\"data\":");
-                let r = write_object(&mut self.buf, ev, client_fields, false);
-                if r.is_ok() {
-                    self.buf.extend_from_slice(b",\"time\":\"");
-                    write_timestamp(&mut self.buf, ev.timestamp);
-                    self.buf.extend_from_slice(b"\",\"samplerate\":");
-                    self.buf.extend_from_slice(
-                        itoa::Buffer::new()
-                            .format(ev.sample_rate.unwrap_or(1).max(1))
-                            .as_bytes(),
-                    );
-                    self.buf.push(b'}');
-                }
-                r
-            }
-        };
+        let res = write_item(&mut self.buf, ev, client_fields, self.format);
         match res {
             Ok(object_len) if object_len <= max_event_bytes => {
                 self.items.push(start..self.buf.len());
@@ -216,6 +198,38 @@ impl BatchBuilder {
                 self.buf.truncate(start);
                 Err(PushError::Invalid(e.to_string()))
             }
+        }
+    }
+}
+
+/// Appends one event in `format`: an NDJSON line with its newline, or one
+/// Honeycomb batch item. Returns the length of the event's JSON object (what
+/// the size limit applies to).
+fn write_item(
+    buf: &mut Vec<u8>,
+    ev: &Event,
+    client_fields: &Fields,
+    format: WireFormat,
+) -> serde_json::Result<usize> {
+    match format {
+        WireFormat::Ndjson => {
+            write_object(buf, ev, client_fields, true).inspect(|_| buf.push(b'\n'))
+        }
+        WireFormat::HoneycombBatch => {
+            buf.extend_from_slice(b"{\"data\":");
+            let r = write_object(buf, ev, client_fields, false);
+            if r.is_ok() {
+                buf.extend_from_slice(b",\"time\":\"");
+                write_timestamp(buf, ev.timestamp);
+                buf.extend_from_slice(b"\",\"samplerate\":");
+                buf.extend_from_slice(
+                    itoa::Buffer::new()
+                        .format(ev.sample_rate.unwrap_or(1).max(1))
+                        .as_bytes(),
+                );
+                buf.push(b'}');
+            }
+            r
         }
     }
 }
@@ -309,37 +323,69 @@ pub(crate) fn write_object(
 
 /// Appends the `ts` form of a time, `2026-11-21T08:49:52.498082Z` (UTC,
 /// microseconds), to `buf` without allocating.
+///
+/// The date and time of day are computed once per second and kept per
+/// thread: the events of a batch mostly share their second.
 pub fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
-    let dt = time::OffsetDateTime::from(at);
-    let two = |n: u8, sep: u8, buf: &mut Vec<u8>| {
-        buf.push(b'0' + n / 10);
-        buf.push(b'0' + n % 10);
-        if sep != 0 {
-            buf.push(sep);
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+    }
+    let Ok(since) = at.duration_since(UNIX_EPOCH) else {
+        buf.extend_from_slice(&date_time(at));
+        return write_micros(buf, time::OffsetDateTime::from(at).microsecond());
+    };
+    let secs = since.as_secs();
+    let prefix = match SECOND.try_with(Cell::get) {
+        Ok((s, prefix)) if s == secs => prefix,
+        _ => {
+            let prefix = date_time(at);
+            let _ = SECOND.try_with(|c| c.set((secs, prefix)));
+            prefix
         }
     };
+    buf.extend_from_slice(&prefix);
+    write_micros(buf, since.subsec_micros());
+}
+
+/// `2026-11-21T08:49:52.` for a time.
+fn date_time(at: SystemTime) -> [u8; 20] {
+    let dt = time::OffsetDateTime::from(at);
+    let mut out = [0u8; 20];
+    let two = |n: u8, out: &mut [u8]| {
+        out[0] = b'0' + n / 10;
+        out[1] = b'0' + n % 10;
+    };
     let year = dt.year().clamp(0, 9999) as u32;
-    buf.extend_from_slice(&[
+    out[..4].copy_from_slice(&[
         b'0' + (year / 1000) as u8,
         b'0' + (year / 100 % 10) as u8,
         b'0' + (year / 10 % 10) as u8,
         b'0' + (year % 10) as u8,
-        b'-',
     ]);
-    two(u8::from(dt.month()), b'-', buf);
-    two(dt.day(), b'T', buf);
-    two(dt.hour(), b':', buf);
-    two(dt.minute(), b':', buf);
-    two(dt.second(), b'.', buf);
-    let micros = dt.microsecond();
-    let mut digits = [b'0'; 6];
+    out[4] = b'-';
+    two(u8::from(dt.month()), &mut out[5..7]);
+    out[7] = b'-';
+    two(dt.day(), &mut out[8..10]);
+    out[10] = b'T';
+    two(dt.hour(), &mut out[11..13]);
+    out[13] = b':';
+    two(dt.minute(), &mut out[14..16]);
+    out[16] = b':';
+    two(dt.second(), &mut out[17..19]);
+    out[19] = b'.';
+    out
+}
+
+/// The six digits of the microseconds, and the `Z`.
+fn write_micros(buf: &mut Vec<u8>, micros: u32) {
+    let mut digits = [b'0'; 7];
+    digits[6] = b'Z';
     let mut m = micros;
-    for d in digits.iter_mut().rev() {
+    for d in digits[..6].iter_mut().rev() {
         *d = b'0' + (m % 10) as u8;
         m /= 10;
     }
     buf.extend_from_slice(&digits);
-    buf.push(b'Z');
 }
 
 /// Encodes one event as a backend would receive it: an NDJSON line (without
@@ -356,11 +402,39 @@ pub fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
 /// assert!(v["ts"].is_string());
 /// ```
 pub fn encode_event(event: &Event, format: WireFormat) -> Result<Vec<u8>, String> {
-    let mut b = BatchBuilder::new(format);
-    match b.push(event, &Fields::new(), usize::MAX) {
-        Ok(()) => Ok(b.freeze().event(0).to_vec()),
-        Err(PushError::Invalid(e)) => Err(e),
-        Err(PushError::TooLarge(n)) => Err(format!("event is {n} bytes")),
+    let mut buf = Vec::new();
+    encode_into(&mut buf, event, format)?;
+    if format == WireFormat::Ndjson {
+        buf.pop();
+    }
+    Ok(buf)
+}
+
+/// Appends one event to `buf` exactly as the worker writes it into a batch:
+/// an NDJSON line with its newline, or one Honeycomb batch item (without the
+/// comma between items). Returns the number of bytes appended; on an error
+/// `buf` is left as it was. The event context and client-wide fields are not
+/// merged, and the size limit is not applied.
+///
+/// ```
+/// use insights_events::transmission::{encode_into, WireFormat};
+/// use insights_events::DbQuery;
+///
+/// let mut buf = Vec::new();
+/// for i in 0..3 {
+///     let ev = DbQuery::new("SELECT 1", f64::from(i)).into_event();
+///     encode_into(&mut buf, &ev, WireFormat::Ndjson).unwrap();
+/// }
+/// assert_eq!(buf.iter().filter(|b| **b == b'\n').count(), 3);
+/// ```
+pub fn encode_into(buf: &mut Vec<u8>, event: &Event, format: WireFormat) -> Result<usize, String> {
+    let start = buf.len();
+    match write_item(buf, event, &Fields::new(), format) {
+        Ok(_) => Ok(buf.len() - start),
+        Err(e) => {
+            buf.truncate(start);
+            Err(e.to_string())
+        }
     }
 }
 
@@ -387,6 +461,40 @@ mod tests {
     fn timestamp_format() {
         let t = UNIX_EPOCH + Duration::from_micros(1_795_251_792_498_082);
         assert_eq!(format_timestamp(t), "2026-11-21T09:03:12.498082Z");
+    }
+
+    #[test]
+    fn timestamps_across_seconds_days_and_years_match_the_calendar() {
+        // The per-second prefix is cached: walk back and forth across
+        // boundaries so a stale prefix would show.
+        let base = 1_798_761_599_000_000u64; // 2026-12-31T23:59:59Z
+        for micros in [
+            base,
+            base + 999_999,
+            base + 1_000_000,
+            base + 1,
+            base + 86_400_000_001,
+            base + 1_000_000,
+            0,
+            1,
+            951_782_400_000_000, // 2000-02-29
+        ] {
+            let t = UNIX_EPOCH + Duration::from_micros(micros);
+            let dt = time::OffsetDateTime::from(t);
+            let want = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.microsecond()
+            );
+            assert_eq!(format_timestamp(t), want);
+        }
+        let before = UNIX_EPOCH - Duration::from_micros(1_500_000);
+        assert_eq!(format_timestamp(before), "1969-12-31T23:59:58.500000Z");
     }
 
     #[test]

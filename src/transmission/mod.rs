@@ -42,7 +42,7 @@ pub(crate) mod stats;
 mod worker;
 mod writer;
 
-pub use batch::{encode_event, format_timestamp, write_timestamp, Batch, WireFormat};
+pub use batch::{encode_event, encode_into, format_timestamp, write_timestamp, Batch, WireFormat};
 pub use discard::DiscardSender;
 pub use honeybadger::HoneybadgerSender;
 pub use honeycomb::HoneycombSender;

@@ -289,7 +289,7 @@ pub mod python {
                 "duration" => self.duration.is_some(),
                 "params" => self.params.is_some(),
                 "request_id" => self.request_id.is_some(),
-                _ => self.extra.contains_key(key),
+                _ => !self.extra.is_empty() && self.extra.contains_key(key),
             }
         }
         fn request_id_str(&self) -> Option<&str> {
@@ -651,7 +651,7 @@ pub mod python {
                 "args" => self.args.is_some(),
                 "kwargs" => self.kwargs.is_some(),
                 "request_id" => self.request_id.is_some(),
-                _ => self.extra.contains_key(key),
+                _ => !self.extra.is_empty() && self.extra.contains_key(key),
             }
         }
         fn request_id_str(&self) -> Option<&str> {
@@ -885,7 +885,7 @@ pub mod python {
                 "duration" => true,
                 "params" => self.params.is_some(),
                 "request_id" => self.request_id.is_some(),
-                _ => self.extra.contains_key(key),
+                _ => !self.extra.is_empty() && self.extra.contains_key(key),
             }
         }
         fn request_id_str(&self) -> Option<&str> {
@@ -1244,7 +1244,7 @@ pub mod python {
                 "duration" => self.duration.is_some(),
                 "params" => self.params.is_some(),
                 "request_id" => self.request_id.is_some(),
-                _ => self.extra.contains_key(key),
+                _ => !self.extra.is_empty() && self.extra.contains_key(key),
             }
         }
         fn request_id_str(&self) -> Option<&str> {
@@ -1580,7 +1580,7 @@ pub mod python {
                 "duration" => self.duration.is_some(),
                 "params" => self.params.is_some(),
                 "request_id" => self.request_id.is_some(),
-                _ => self.extra.contains_key(key),
+                _ => !self.extra.is_empty() && self.extra.contains_key(key),
             }
         }
         fn request_id_str(&self) -> Option<&str> {
