@@ -25,7 +25,10 @@
 //! top-level array items (Honeycomb).
 //!
 //! For each run it prints: the sink's ceiling (pre-serialized batches
-//! POSTed with reqwest as fast as they go), delivered events/s from the
+//! POSTed with reqwest as fast as they go), the serialization floor
+//! measured just before the run (the same workload as a derived struct,
+//! `serde_json::to_writer` into a reused buffer, one thread) and delivered
+//! events/s as a share of it, delivered events/s from the
 //! first send to the last event counted at the sink, events lost, the
 //! sending process's CPU seconds per million events, its peak RSS (VmHWM,
 //! reset before the run through /proc/self/clear_refs), and body bytes per
@@ -620,6 +623,54 @@ fn sink_ceiling(
 }
 
 // ---------------------------------------------------------------------------
+// The serialization floor, measured in the same run: 1,000 events of the
+// same workload as a plain `#[derive(Serialize)]` struct (with a
+// pre-formatted `ts`), `serde_json::to_writer` into a reused buffer, one
+// thread, for about 0.3 s. Same as `ndjson_ts/floor_derive` in
+// `benches/serialize.rs`.
+
+#[derive(serde::Serialize)]
+struct FloorEvent {
+    event_type: &'static str,
+    query: &'static str,
+    duration: f64,
+    params: Value,
+    request_id: String,
+    ts: String,
+}
+
+fn serialization_floor() -> f64 {
+    let mut w = workload::Workload::new(7);
+    let ts = insights_events::transmission::format_timestamp(SystemTime::now());
+    let events: Vec<FloorEvent> = (0..1000)
+        .map(|_| {
+            let (query, duration, np) = w.shape();
+            FloorEvent {
+                event_type: "db.query",
+                query,
+                duration,
+                params: w.params(np),
+                request_id: w.request_id().to_owned(),
+                ts: ts.clone(),
+            }
+        })
+        .collect();
+    let mut buf = Vec::with_capacity(1 << 20);
+    let start = mono_ns();
+    let mut done = 0u64;
+    while mono_ns() - start < 300_000_000 {
+        buf.clear();
+        for e in &events {
+            serde_json::to_writer(&mut buf, e).expect("json");
+            buf.push(b'\n');
+        }
+        std::hint::black_box(&buf);
+        done += events.len() as u64;
+    }
+    done as f64 / ((mono_ns() - start) as f64 / 1e9)
+}
+
+// ---------------------------------------------------------------------------
 // Phase 2: the real path.
 
 struct RunResult {
@@ -628,6 +679,7 @@ struct RunResult {
     events: u64,
     batch_size: usize,
     ceiling: Option<Ceiling>,
+    floor_per_s: f64,
     enqueue_per_s: f64,
     delivered_per_s: f64,
     delivered: u64,
@@ -653,6 +705,7 @@ fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResu
     let ceiling_n = o.ceiling_events.unwrap_or(n.min(1_000_000));
     let ceiling = (ceiling_n > 0)
         .then(|| sink_ceiling(sink, kind, c, batch_size, ceiling_n, o.max_in_flight));
+    let floor_per_s = serialization_floor();
 
     sink.reset();
     let sink_cpu0 = sink.stats()["cpu_secs"].as_f64().unwrap_or(0.0);
@@ -723,6 +776,7 @@ fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResu
         events: n,
         batch_size,
         ceiling,
+        floor_per_s,
         enqueue_per_s: n as f64 / ((t_sent - t0) as f64 / 1e9),
         delivered_per_s: delivered as f64 / ((last - t0) as f64 / 1e9),
         delivered,
@@ -780,7 +834,7 @@ fn main() {
                 println!(
                     "{:?} compression={} events={} batch={} block={} threads={}: \
                      delivered {} ({} lost, {} QueueFull) in {:.2} s = {:.0} events/s \
-                     [caller enqueue {:.0}/s; sink ceiling {}]; \
+                     [caller enqueue {:.0}/s; sink ceiling {}; serialization floor {:.0}/s, e2e = {:.0}% of it]; \
                      CPU {:.2} s/1M events (sink {:.2}); peak RSS {:.1} MiB (base {:.1}); \
                      wire {:.1} B/event, body {:.1} B/event, {} requests; stats {:?}",
                     r.kind,
@@ -799,6 +853,8 @@ fn main() {
                         .as_ref()
                         .map(|c| format!("{:.0}/s over {} events", c.events_per_s, c.events))
                         .unwrap_or_else(|| "skipped".into()),
+                    r.floor_per_s,
+                    100.0 * r.delivered_per_s / r.floor_per_s,
                     r.cpu_per_m,
                     r.sink_cpu_per_m,
                     r.peak_rss_mib,
@@ -821,8 +877,8 @@ fn main() {
         }
     }
     println!();
-    println!("| backend | compression | events | batch | delivered/s | sink ceiling/s | e2e/ceiling | lost | CPU s/1M | peak RSS MiB | wire B/event | body B/event |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| backend | compression | events | batch | delivered/s | sink ceiling/s | e2e/ceiling | floor/s | e2e/floor | lost | CPU s/1M | peak RSS MiB | wire B/event | body B/event |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         let (ceil, ratio) = match &r.ceiling {
             Some(c) => (
@@ -832,7 +888,7 @@ fn main() {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "| {:?} | {} | {} | {} | {:.0} | {} | {} | {} | {:.2} | {:.1} | {:.1} | {:.1} |",
+            "| {:?} | {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.0}% | {} | {:.2} | {:.1} | {:.1} | {:.1} |",
             r.kind,
             comp_name(r.compression),
             r.events,
@@ -840,6 +896,8 @@ fn main() {
             r.delivered_per_s,
             ceil,
             ratio,
+            r.floor_per_s,
+            100.0 * r.delivered_per_s / r.floor_per_s,
             r.lost,
             r.cpu_per_m,
             r.peak_rss_mib,
