@@ -29,6 +29,7 @@ use serde_json::Value;
 use crate::config::DynamicField;
 use crate::event::{Event, Fields};
 use crate::own::Key;
+use crate::padded::Padded;
 use crate::Client;
 
 /// Creates events that start with its fields. Clone it to specialise.
@@ -36,8 +37,8 @@ use crate::Client;
 pub struct Builder {
     client: Option<Client>,
     /// Shared with every event it creates (no copy per event).
-    fields: Arc<Fields>,
-    dynamic: Vec<(Arc<str>, DynamicField)>,
+    fields: Arc<Padded<Fields>>,
+    dynamic: Vec<(Arc<Padded<Box<str>>>, DynamicField)>,
     sample_rate: Option<u32>,
     invalid: Option<String>,
 }
@@ -45,10 +46,10 @@ pub struct Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("fields", &*self.fields)
+            .field("fields", &self.fields.0)
             .field(
                 "dynamic",
-                &self.dynamic.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                &self.dynamic.iter().map(|(k, _)| &*k.0).collect::<Vec<_>>(),
             )
             .field("sample_rate", &self.sample_rate)
             .finish()
@@ -73,7 +74,7 @@ impl Builder {
         let key = key.into();
         match crate::json::to_value_checked(&value) {
             Ok(v) => {
-                Arc::make_mut(&mut self.fields).insert(key, v);
+                Arc::make_mut(&mut self.fields).0.insert(key, v);
             }
             Err(e) => self.invalid = Some(format!("builder field `{key}`: {e}")),
         }
@@ -83,7 +84,7 @@ impl Builder {
     /// Adds every key of `data` (which must serialize to a JSON object).
     pub fn add<T: Serialize>(&mut self, data: T) -> &mut Self {
         match crate::json::to_value_checked(&data) {
-            Ok(Value::Object(map)) => Arc::make_mut(&mut self.fields).extend(map),
+            Ok(Value::Object(map)) => Arc::make_mut(&mut self.fields).0.extend(map),
             Ok(other) => {
                 self.invalid = Some(format!(
                     "add() takes a JSON object, got {}",
@@ -102,8 +103,10 @@ impl Builder {
         f: impl Fn() -> V + Send + Sync + 'static,
     ) -> &mut Self {
         let key: String = key.into();
-        self.dynamic
-            .push((Arc::from(key), Arc::new(move || f().into())));
+        self.dynamic.push((
+            Arc::new(Padded(key.into_boxed_str())),
+            Arc::new(move || f().into()),
+        ));
         self
     }
 

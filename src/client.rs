@@ -130,9 +130,12 @@ impl Client {
                 .iter()
                 .map(|(k, f)| (k.clone(), f()))
                 .collect();
-            event.cold_mut().under.insert(0, Arc::new(dynamic));
+            event
+                .cold_mut()
+                .under
+                .insert(0, Arc::new(crate::padded::Padded(dynamic)));
         }
-        if let Some(ctx) = crate::context::current() {
+        if let Some(ctx) = crate::context::current_layer() {
             event.cold_mut().under.push(ctx);
         }
         if !presampled && !self.keep(&mut event) {

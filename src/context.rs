@@ -26,14 +26,20 @@ use std::task::{Context as TaskContext, Poll};
 
 use serde_json::Value;
 
-use crate::event::Fields;
+use crate::event::{Fields, Layer};
+use crate::padded::Padded;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Arc<Fields>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Layer>> = const { RefCell::new(None) };
 }
 
-/// The current context (cheap: a shared pointer), if any.
-pub fn current() -> Option<Arc<Fields>> {
+/// A copy of the current context, if any.
+pub fn current() -> Option<Fields> {
+    current_layer().map(|l| l.0.clone())
+}
+
+/// The current context as events carry it (cheap: a shared pointer).
+pub(crate) fn current_layer() -> Option<Layer> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
@@ -42,20 +48,20 @@ pub fn get(key: &str) -> Option<Value> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|m| m.get(key).cloned()))
 }
 
-fn merged<K, I>(fields: I) -> Option<Arc<Fields>>
+fn merged<K, I>(fields: I) -> Option<Layer>
 where
     K: Into<String>,
     I: IntoIterator<Item = (K, Value)>,
 {
-    let mut map = current().map(|m| (*m).clone()).unwrap_or_default();
+    let mut map = current().unwrap_or_default();
     for (k, v) in fields {
         map.insert(k.into(), v);
     }
-    Some(Arc::new(map))
+    Some(Arc::new(Padded(map)))
 }
 
 /// Restores the previous context when dropped (also on panic).
-struct Restore(Option<Arc<Fields>>);
+struct Restore(Option<Layer>);
 impl Drop for Restore {
     fn drop(&mut self) {
         let prev = self.0.take();
@@ -63,7 +69,7 @@ impl Drop for Restore {
     }
 }
 
-fn install(ctx: Option<Arc<Fields>>) -> Restore {
+fn install(ctx: Option<Layer>) -> Restore {
     Restore(CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), ctx)))
 }
 
@@ -86,7 +92,7 @@ pub fn set(key: impl Into<String>, value: impl Into<Value>) {
     CURRENT.with(|c| {
         let mut slot = c.borrow_mut();
         let map = slot.get_or_insert_with(Default::default);
-        Arc::make_mut(map).insert(key.into(), value.into());
+        Arc::make_mut(map).0.insert(key.into(), value.into());
     });
 }
 
@@ -100,7 +106,7 @@ pub fn clear() {
 #[must_use = "futures do nothing unless polled"]
 pub struct WithContext<F> {
     inner: Pin<Box<F>>,
-    ctx: Option<Arc<Fields>>,
+    ctx: Option<Layer>,
 }
 
 impl<F: Future> Future for WithContext<F> {
@@ -153,7 +159,7 @@ pub trait FutureExt: Future + Sized {
     fn in_current_context(self) -> WithContext<Self> {
         WithContext {
             inner: Box::pin(self),
-            ctx: current(),
+            ctx: current_layer(),
         }
     }
 }

@@ -19,6 +19,10 @@ use crate::{Client, SendError};
 /// A JSON object: the fields of an event.
 pub type Fields = Map<String, Value>;
 
+/// Fields shared by many events (a builder's fields, the event context,
+/// client dynamic fields), merged under an event's own.
+pub(crate) type Layer = Arc<crate::padded::Padded<Fields>>;
+
 /// Object-safe view of a [`TypedEvent`], so an [`Event`] can carry any typed
 /// struct without knowing its type.
 pub(crate) trait ErasedTyped: Send + Sync {
@@ -100,10 +104,10 @@ pub struct Event {
 pub(crate) struct Cold {
     /// A builder's fields: under the event's own fields (shared by every
     /// event of the builder, not copied).
-    pub(crate) builder: Option<Arc<Fields>>,
+    pub(crate) builder: Option<Layer>,
     /// Fields merged under everything else (client dynamic fields, the event
     /// context captured at send time), lowest layer first.
-    pub(crate) under: Vec<Arc<Fields>>,
+    pub(crate) under: Vec<Layer>,
     pub(crate) metadata: Option<Value>,
     /// Set when something added to the event could not be represented in
     /// JSON; the event is then rejected on its own with this reason.
@@ -197,11 +201,11 @@ impl Event {
 
     /// The builder's fields this event was created with.
     pub(crate) fn builder_layer(&self) -> Option<&Fields> {
-        self.cold.as_ref()?.builder.as_deref()
+        self.cold.as_ref()?.builder.as_deref().map(|l| &l.0)
     }
 
     /// The layers merged under the event (client dynamic fields, context).
-    pub(crate) fn under(&self) -> &[Arc<Fields>] {
+    pub(crate) fn under(&self) -> &[Layer] {
         self.cold.as_ref().map_or(&[], |c| &c.under)
     }
 
@@ -359,7 +363,7 @@ impl Event {
             None => Fields::new(),
         };
         if let Some(b) = builder {
-            map.extend(Arc::unwrap_or_clone(b));
+            map.extend(Arc::unwrap_or_clone(b).0);
         }
         map.extend(self.own.take_map());
         self.own = OwnFields::Map(Box::new(map));
@@ -388,8 +392,10 @@ impl Event {
 
     /// Sends the event through its client (a builder's event), else the
     /// global client. Never blocks unless `block_on_send` was chosen.
-    pub fn send(self) -> Result<(), SendError> {
-        match self.client.clone() {
+    pub fn send(mut self) -> Result<(), SendError> {
+        // Taken, not cloned: a clone and its drop would write the client's
+        // shared reference count twice more per event.
+        match self.client.take() {
             Some(client) => client.send(self),
             None => crate::client::global_send(self, false),
         }
@@ -397,8 +403,8 @@ impl Event {
 
     /// Sends the event without a sampling decision: the caller already
     /// sampled it. The sample rate is still reported to Honeycomb.
-    pub fn send_presampled(self) -> Result<(), SendError> {
-        match self.client.clone() {
+    pub fn send_presampled(mut self) -> Result<(), SendError> {
+        match self.client.take() {
             Some(client) => client.send_presampled(self),
             None => crate::client::global_send(self, true),
         }

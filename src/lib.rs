@@ -37,6 +37,7 @@ pub mod filter;
 pub mod generated;
 mod json;
 mod own;
+mod padded;
 pub mod sampling;
 pub mod transmission;
 mod typed;

@@ -4,7 +4,7 @@
 //! both faster and lighter than a map: one allocation for the whole list,
 //! and none at all for an event that has no own fields (a typed event).
 //! Keys that a builder adds to every event (its dynamic fields) are shared
-//! (`Arc<str>`), not copied per event. The list turns into a
+//! (`Arc`, see [`crate::padded`]), not copied per event. The list turns into a
 //! [`Fields`](crate::Fields) map only when someone asks for one
 //! (`Event::fields_mut`).
 
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::event::Fields;
+use crate::padded::Padded;
 
 /// Room reserved by the first insert: enough for most hand-built events.
 const FIRST_CAPACITY: usize = 8;
@@ -21,21 +22,21 @@ const FIRST_CAPACITY: usize = 8;
 #[derive(Clone, Debug)]
 pub(crate) enum Key {
     Owned(String),
-    Shared(Arc<str>),
+    Shared(Arc<Padded<Box<str>>>),
 }
 
 impl Key {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Key::Owned(s) => s,
-            Key::Shared(s) => s,
+            Key::Shared(s) => &s.0,
         }
     }
 
     fn into_string(self) -> String {
         match self {
             Key::Owned(s) => s,
-            Key::Shared(s) => s.to_string(),
+            Key::Shared(s) => s.0.to_string(),
         }
     }
 }
@@ -165,7 +166,10 @@ mod tests {
     fn last_value_wins_and_first_position_stays() {
         let mut f = OwnFields::default();
         f.insert(Key::Owned("a".into()), json!(1));
-        f.insert(Key::Shared("b".into()), json!(2));
+        f.insert(
+            Key::Shared(Arc::new(crate::padded::Padded("b".into()))),
+            json!(2),
+        );
         f.insert(Key::Owned("a".into()), json!(3));
         let got: Vec<_> = f.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect();
         assert_eq!(got, vec![("a".into(), json!(3)), ("b".into(), json!(2))]);

@@ -501,12 +501,12 @@ mod tests {
     fn layers_merge_with_last_wins() {
         let mut ev = Event::new();
         ev.add_field("a", 1).add_field("shared", "event");
-        ev.cold_mut().under.push(Arc::new(
+        ev.cold_mut().under.push(Arc::new(crate::padded::Padded(
             json!({"shared": "ctx", "request_id": "r"})
                 .as_object()
                 .cloned()
                 .unwrap(),
-        ));
+        )));
         let client = json!({"shared": "client", "host": "h", "ts": "fixed"})
             .as_object()
             .cloned()
