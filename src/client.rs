@@ -133,10 +133,13 @@ impl Client {
             event
                 .cold_mut()
                 .under
-                .insert(0, Arc::new(crate::padded::Padded(dynamic)));
+                .insert(0, crate::event::Layer::Own(Arc::new(dynamic)));
         }
         if let Some(ctx) = crate::context::current_layer() {
-            event.cold_mut().under.push(ctx);
+            event
+                .cold_mut()
+                .under
+                .push(crate::event::Layer::Shared(ctx));
         }
         if !presampled && !self.keep(&mut event) {
             inner.core.shared.stats.drop_event(DropReason::Sampled, 1);

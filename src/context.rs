@@ -26,11 +26,11 @@ use std::task::{Context as TaskContext, Poll};
 
 use serde_json::Value;
 
-use crate::event::{Fields, Layer};
+use crate::event::{Fields, SharedFields};
 use crate::padded::Padded;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Layer>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<SharedFields>> = const { RefCell::new(None) };
 }
 
 /// A copy of the current context, if any.
@@ -39,7 +39,7 @@ pub fn current() -> Option<Fields> {
 }
 
 /// The current context as events carry it (cheap: a shared pointer).
-pub(crate) fn current_layer() -> Option<Layer> {
+pub(crate) fn current_layer() -> Option<SharedFields> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
@@ -48,7 +48,7 @@ pub fn get(key: &str) -> Option<Value> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|m| m.get(key).cloned()))
 }
 
-fn merged<K, I>(fields: I) -> Option<Layer>
+fn merged<K, I>(fields: I) -> Option<SharedFields>
 where
     K: Into<String>,
     I: IntoIterator<Item = (K, Value)>,
@@ -61,7 +61,7 @@ where
 }
 
 /// Restores the previous context when dropped (also on panic).
-struct Restore(Option<Layer>);
+struct Restore(Option<SharedFields>);
 impl Drop for Restore {
     fn drop(&mut self) {
         let prev = self.0.take();
@@ -69,7 +69,7 @@ impl Drop for Restore {
     }
 }
 
-fn install(ctx: Option<Layer>) -> Restore {
+fn install(ctx: Option<SharedFields>) -> Restore {
     Restore(CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), ctx)))
 }
 
@@ -106,7 +106,7 @@ pub fn clear() {
 #[must_use = "futures do nothing unless polled"]
 pub struct WithContext<F> {
     inner: Pin<Box<F>>,
-    ctx: Option<Layer>,
+    ctx: Option<SharedFields>,
 }
 
 impl<F: Future> Future for WithContext<F> {

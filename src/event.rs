@@ -19,9 +19,28 @@ use crate::{Client, SendError};
 /// A JSON object: the fields of an event.
 pub type Fields = Map<String, Value>;
 
-/// Fields shared by many events (a builder's fields, the event context,
-/// client dynamic fields), merged under an event's own.
-pub(crate) type Layer = Arc<crate::padded::Padded<Fields>>;
+/// Fields shared by many events: a builder's fields, the event context.
+pub(crate) type SharedFields = Arc<crate::padded::Padded<Fields>>;
+
+/// Fields merged under an event's own.
+#[derive(Clone)]
+pub(crate) enum Layer {
+    /// Shared with other events (the event context).
+    Shared(SharedFields),
+    /// This event's alone (the client's dynamic fields, evaluated at send
+    /// time): not padded, as no other event holds it.
+    Own(Arc<Fields>),
+}
+
+impl std::ops::Deref for Layer {
+    type Target = Fields;
+    fn deref(&self) -> &Fields {
+        match self {
+            Layer::Shared(f) => f,
+            Layer::Own(f) => f,
+        }
+    }
+}
 
 /// Object-safe view of a [`TypedEvent`], so an [`Event`] can carry any typed
 /// struct without knowing its type.
@@ -104,7 +123,7 @@ pub struct Event {
 pub(crate) struct Cold {
     /// A builder's fields: under the event's own fields (shared by every
     /// event of the builder, not copied).
-    pub(crate) builder: Option<Layer>,
+    pub(crate) builder: Option<SharedFields>,
     /// Fields merged under everything else (client dynamic fields, the event
     /// context captured at send time), lowest layer first.
     pub(crate) under: Vec<Layer>,

@@ -501,7 +501,7 @@ mod tests {
     fn layers_merge_with_last_wins() {
         let mut ev = Event::new();
         ev.add_field("a", 1).add_field("shared", "event");
-        ev.cold_mut().under.push(Arc::new(crate::padded::Padded(
+        ev.cold_mut().under.push(crate::event::Layer::Own(Arc::new(
             json!({"shared": "ctx", "request_id": "r"})
                 .as_object()
                 .cloned()
