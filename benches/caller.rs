@@ -26,6 +26,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use insights_events::transmission::DiscardSender;
 use insights_events::{Backend, Client, Config, DbQuery, Event};
 
+#[path = "common/clock.rs"]
+mod clock;
+use clock::thread_cpu;
+
 // ---------------------------------------------------------------------------
 // Counting allocator.
 
@@ -85,17 +89,6 @@ fn snap() -> AllocSnap {
         reallocs: REALLOCS.load(Ordering::Relaxed),
         bytes: BYTES.load(Ordering::Relaxed),
     }
-}
-
-/// This thread's CPU time (immune to being descheduled by other processes).
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Allocation totals over every timed chunk of one case.

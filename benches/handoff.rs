@@ -35,6 +35,10 @@ use std::time::{Duration, SystemTime};
 
 use insights_events::DbQuery;
 
+#[path = "common/clock.rs"]
+mod clock;
+use clock::thread_cpu;
+
 const EVENTS: usize = 2_000_000;
 const RUNS: usize = 5;
 const CHUNK: usize = 32;
@@ -66,16 +70,6 @@ fn consume(item: &Item, sum: &mut u64) {
     let t = &item.typed;
     *sum += t.query.bytes().map(u64::from).sum::<u64>();
     *sum += t.request_id.as_deref().map_or(0, |r| r.len() as u64);
-}
-
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn per_event(start: Duration, n: usize) -> f64 {

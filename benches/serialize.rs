@@ -169,6 +169,12 @@ fn typed_honeycomb(
         scratch.push(b'}');
         items.push((start, scratch.len()));
     }
+    join_items(scratch, items, buf);
+}
+
+/// The copy `Batch::body()` makes for Honeycomb: the items of `scratch`
+/// joined into `[item,item,...]`.
+fn join_items(scratch: &[u8], items: &[(usize, usize)], buf: &mut Vec<u8>) {
     buf.clear();
     buf.reserve(scratch.len() + items.len() + 2);
     buf.push(b'[');
@@ -248,16 +254,7 @@ fn real_honeycomb(
         encode_into(scratch, ev, WireFormat::HoneycombBatch).expect("encode");
         items.push((start, scratch.len()));
     }
-    buf.clear();
-    buf.reserve(scratch.len() + items.len() + 2);
-    buf.push(b'[');
-    for (i, (s, e)) in items.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(&scratch[*s..*e]);
-    }
-    buf.push(b']');
+    join_items(scratch, items, buf);
 }
 
 fn serialize(c: &mut Criterion) {
