@@ -76,31 +76,43 @@ pub(crate) fn boxed<T: ErasedTyped + 'static>(value: T) -> Box<dyn ErasedTyped> 
     }
 }
 
-/// Drops the boxed value and keeps its block for [`boxed`] (or frees it
-/// when this thread keeps enough already).
-pub(crate) fn put(value: Box<dyn ErasedTyped>) {
-    let layout = Layout::for_value(&*value);
-    if layout.size() == 0 || layout.size() > MAX_BLOCK_BYTES {
-        return;
-    }
-    let kept = POOLS.try_with(|pools| {
+/// Drops each boxed value and keeps its block for [`boxed`] (or frees it
+/// when this thread keeps enough already). Takes a whole batch of returned
+/// events at once: one look at the thread-local pools.
+pub(crate) fn put_all(values: impl Iterator<Item = Box<dyn ErasedTyped>>) {
+    // If the pools are gone (the thread is exiting) or in use, the
+    // iterator is dropped unread and the values are freed as usual.
+    let _ = POOLS.try_with(|pools| {
         let Ok(mut pools) = pools.try_borrow_mut() else {
-            return Some(value);
+            return;
         };
-        let idx = match pools.0.iter().position(|p| p.layout == layout) {
+        for value in values {
+            pools.keep(value);
+        }
+    });
+}
+
+impl Pools {
+    /// Keeps the block of `value` after dropping the value, or frees it.
+    fn keep(&mut self, value: Box<dyn ErasedTyped>) {
+        let layout = Layout::for_value(&*value);
+        if layout.size() == 0 || layout.size() > MAX_BLOCK_BYTES {
+            return;
+        }
+        let idx = match self.0.iter().position(|p| p.layout == layout) {
             Some(i) => i,
-            None if pools.0.len() < MAX_LAYOUTS => {
-                pools.0.push(Pool {
+            None if self.0.len() < MAX_LAYOUTS => {
+                self.0.push(Pool {
                     layout,
                     free: Vec::with_capacity(MAX_BLOCKS),
                 });
-                pools.0.len() - 1
+                self.0.len() - 1
             }
-            None => return Some(value),
+            None => return,
         };
-        let pool = &mut pools.0[idx];
+        let pool = &mut self.0[idx];
         if pool.free.len() >= MAX_BLOCKS {
-            return Some(value);
+            return;
         }
         let raw: *mut dyn ErasedTyped = Box::into_raw(value);
         // SAFETY: `raw` comes from `Box::into_raw`, so it is valid and owned
@@ -112,11 +124,7 @@ pub(crate) fn put(value: Box<dyn ErasedTyped>) {
         if let Some(ptr) = NonNull::new(raw.cast::<u8>()) {
             pool.free.push(ptr);
         }
-        None
-    });
-    // Not kept (the thread is exiting, or this thread keeps enough): the
-    // box is dropped and freed as usual.
-    drop(kept);
+    }
 }
 
 fn take(layout: Layout) -> Option<NonNull<u8>> {
@@ -139,7 +147,7 @@ mod tests {
     fn a_kept_block_is_reused_for_the_next_event_of_that_type() {
         let first = boxed(DbQuery::new("SELECT 1", 1.0).request_id("a"));
         let addr = (&*first as *const dyn ErasedTyped).cast::<u8>();
-        put(first);
+        put_all(std::iter::once(first));
         let second = boxed(DbQuery::new("SELECT 2", 2.0));
         assert_eq!((&*second as *const dyn ErasedTyped).cast::<u8>(), addr);
         let mut buf = Vec::new();
@@ -155,9 +163,7 @@ mod tests {
             let many: Vec<_> = (0..MAX_BLOCKS + 10)
                 .map(|i| boxed(DbQuery::new(format!("q{i}"), 1.0)))
                 .collect();
-            for b in many {
-                put(b);
-            }
+            put_all(many.into_iter());
             let kept = POOLS.with(|p| p.borrow().0.iter().map(|p| p.free.len()).sum::<usize>());
             assert_eq!(kept, MAX_BLOCKS);
         })

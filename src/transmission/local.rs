@@ -268,12 +268,14 @@ pub(crate) fn with_slot(
 /// Keeps one of the freed chunk buffers as this thread's next spare.
 /// The typed structs' blocks are kept for this thread's next typed events.
 pub(crate) fn recycle(core: u64, mut spent: Vec<Vec<Event>>) {
+    crate::blocks::put_all(
+        spent
+            .iter_mut()
+            .flat_map(|v| v.iter_mut())
+            .filter_map(|ev| ev.typed.take()),
+    );
     for v in &mut spent {
-        for mut ev in v.drain(..) {
-            if let Some(typed) = ev.typed.take() {
-                crate::blocks::put(typed);
-            }
-        }
+        v.clear();
     }
     let Some(mut buf) = spent.pop() else { return };
     let _ = LOCALS.try_with(|cell| {
