@@ -57,7 +57,7 @@ thread_local! {
 /// Boxes `value`, in a block this thread kept if it has one that fits.
 pub(crate) fn boxed<T: ErasedTyped + 'static>(value: T) -> Box<dyn ErasedTyped> {
     let layout = Layout::new::<T>();
-    if layout.size() == 0 || layout.size() > MAX_BLOCK_BYTES {
+    if !kept_size(layout) {
         return Box::new(value);
     }
     match take(layout) {
@@ -96,7 +96,7 @@ impl Pools {
     /// Keeps the block of `value` after dropping the value, or frees it.
     fn keep(&mut self, value: Box<dyn ErasedTyped>) {
         let layout = Layout::for_value(&*value);
-        if layout.size() == 0 || layout.size() > MAX_BLOCK_BYTES {
+        if !kept_size(layout) {
             return;
         }
         let idx = match self.0.iter().position(|p| p.layout == layout) {
@@ -125,6 +125,13 @@ impl Pools {
             pool.free.push(ptr);
         }
     }
+}
+
+/// Whether blocks of this layout are kept: not zero-sized (a `Box` of a
+/// zero-sized value allocates nothing) and not larger than
+/// [`MAX_BLOCK_BYTES`].
+fn kept_size(layout: Layout) -> bool {
+    layout.size() != 0 && layout.size() <= MAX_BLOCK_BYTES
 }
 
 fn take(layout: Layout) -> Option<NonNull<u8>> {
