@@ -4,9 +4,10 @@
 //!
 //! `*/real_encoder` cases call the worker's own encoder through
 //! `transmission::encode_into` (the code `Batch::push` runs), into the
-//! reused buffer. `*_serde_json` cases replay the same steps with
-//! `serde_json::to_writer` for the objects: what the encoder did before it
-//! had its own JSON writer; every run checks that both give the same bytes.
+//! reused buffer; it writes JSON with the crate's own compact writer (its
+//! strings escaped 16 bytes at a time). `*_serde_json` cases replay the
+//! same steps with `serde_json::to_writer` for the objects; every run
+//! checks that both give the same bytes.
 //!
 //! ```sh
 //! cargo bench --bench serialize

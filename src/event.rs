@@ -61,7 +61,7 @@ impl<T: TypedEvent> ErasedTyped for T {
         T::EVENT_TYPE
     }
     fn write_json(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(buf, self)
+        crate::json::compact::write(buf, self)
     }
     fn to_fields(&self) -> Fields {
         match serde_json::to_value(self) {

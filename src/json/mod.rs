@@ -1,8 +1,11 @@
-//! Small JSON helpers: strict conversion (no silent `null` for NaN) and
-//! object writing.
+//! Small JSON helpers: strict conversion (no silent `null` for NaN), and
+//! the writer the worker encodes events with ([`compact`], [`escape`]).
 
 use serde::ser::{self, Serialize};
 use serde_json::Value;
+
+pub(crate) mod compact;
+pub(crate) mod escape;
 
 /// Converts to a JSON value, refusing what JSON cannot hold. `serde_json`
 /// turns NaN and ±infinity into `null` silently; we report them instead.
@@ -42,9 +45,9 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 /// Writes `"key":value` (no separator) into `buf`.
 pub(crate) fn write_entry(buf: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::Result<()> {
-    serde_json::to_writer(&mut *buf, key)?;
+    escape::write_str(buf, key);
     buf.push(b':');
-    serde_json::to_writer(&mut *buf, value)
+    compact::write(buf, value)
 }
 
 #[derive(Debug)]

@@ -1,0 +1,598 @@
+//! A compact JSON serializer into a `Vec<u8>`: the bytes `serde_json`
+//! writes, with the faster string escaping of [`super::escape`].
+//!
+//! The worker encodes every event through here (typed structs, field maps,
+//! `serde_json::Value`s). Numbers are formatted by `serde_json`'s own
+//! [`CompactFormatter`] (and `itoa`), so they are written exactly as
+//! `serde_json::to_writer` would; the tests compare the two byte for byte.
+//!
+//! Map keys follow `serde_json`: strings and chars, and integers, finite
+//! floats and booleans written as strings; any other key is an error, as it
+//! is there.
+
+use serde::ser::{self, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::Error;
+
+use super::escape::write_str;
+
+/// Appends the compact JSON of `value` to `buf`. On error `buf` may hold a
+/// partial value; callers truncate it.
+#[inline]
+pub(crate) fn write<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    value.serialize(Serializer { buf })
+}
+
+/// Writes into the buffer it borrows.
+pub(crate) struct Serializer<'a> {
+    buf: &'a mut Vec<u8>,
+}
+
+fn int<I: itoa::Integer>(buf: &mut Vec<u8>, v: I) {
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// `{"variant":` — the opening of an externally tagged enum variant.
+fn open_variant(buf: &mut Vec<u8>, variant: &str) {
+    buf.push(b'{');
+    write_str(buf, variant);
+    buf.push(b':');
+}
+
+impl<'a> ser::Serializer for Serializer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        // As serde_json: a non-finite float is written as `null` (the
+        // worker rejects such events before they get here).
+        if v.is_finite() {
+            CompactFormatter.write_f32(self.buf, v).map_err(Error::io)
+        } else {
+            self.serialize_unit()
+        }
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        if v.is_finite() {
+            CompactFormatter.write_f64(self.buf, v).map_err(Error::io)
+        } else {
+            self.serialize_unit()
+        }
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        write_str(self.buf, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        write_str(self.buf, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        use ser::SerializeSeq;
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            seq.serialize_element(b)?;
+        }
+        seq.end()
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.buf.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        open_variant(self.buf, variant);
+        v.serialize(Serializer {
+            buf: &mut *self.buf,
+        })?;
+        self.buf.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
+        self.buf.push(b'[');
+        Ok(Compound::new(self.buf, b"]"))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a>, Error> {
+        open_variant(self.buf, variant);
+        self.buf.push(b'[');
+        Ok(Compound::new(self.buf, b"]}"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
+        self.buf.push(b'{');
+        Ok(Compound::new(self.buf, b"}"))
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>, Error> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a>, Error> {
+        open_variant(self.buf, variant);
+        self.buf.push(b'{');
+        Ok(Compound::new(self.buf, b"}}"))
+    }
+}
+
+/// An array or object being written; `close` is what `end` appends.
+pub(crate) struct Compound<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+    close: &'static [u8],
+}
+
+impl<'a> Compound<'a> {
+    fn new(buf: &'a mut Vec<u8>, close: &'static [u8]) -> Self {
+        Compound {
+            buf,
+            first: true,
+            close,
+        }
+    }
+
+    #[inline]
+    fn comma(&mut self) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+    }
+
+    #[inline]
+    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+        self.comma();
+        v.serialize(Serializer {
+            buf: &mut *self.buf,
+        })
+    }
+
+    #[inline]
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, v: &T) -> Result<(), Error> {
+        self.comma();
+        write_str(self.buf, key);
+        self.buf.push(b':');
+        v.serialize(Serializer {
+            buf: &mut *self.buf,
+        })
+    }
+
+    fn close(self) -> Result<(), Error> {
+        self.buf.extend_from_slice(self.close);
+        Ok(())
+    }
+}
+
+macro_rules! sequence {
+    ($($tr:ident :: $m:ident),*) => {$(
+        impl ser::$tr for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $m<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+                self.element(v)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
+}
+sequence!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+macro_rules! structure {
+    ($($tr:ident),*) => {$(
+        impl ser::$tr for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), Error> {
+                self.field(key, v)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
+}
+structure!(SerializeStruct, SerializeStructVariant);
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.comma();
+        key.serialize(KeySerializer {
+            buf: &mut *self.buf,
+        })?;
+        self.buf.push(b':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+        v.serialize(Serializer {
+            buf: &mut *self.buf,
+        })
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+/// Writes a map key as a JSON string.
+struct KeySerializer<'a> {
+    buf: &'a mut Vec<u8>,
+}
+
+fn key_must_be_a_string() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+fn float_key_must_be_finite() -> Error {
+    ser::Error::custom("float key must be finite")
+}
+
+impl KeySerializer<'_> {
+    fn quoted_int<I: itoa::Integer>(self, v: I) -> Result<(), Error> {
+        self.buf.push(b'"');
+        int(self.buf, v);
+        self.buf.push(b'"');
+        Ok(())
+    }
+}
+
+macro_rules! refuse {
+    ($($m:ident($($t:ty),*)),*) => {$(
+        fn $m(self, $(_: $t),*) -> Result<(), Error> {
+            Err(key_must_be_a_string())
+        }
+    )*};
+}
+
+impl ser::Serializer for KeySerializer<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        write_str(self.buf, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        write_str(self.buf, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.buf
+            .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.quoted_int(v)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        if !v.is_finite() {
+            return Err(float_key_must_be_finite());
+        }
+        self.buf.push(b'"');
+        CompactFormatter.write_f32(self.buf, v).map_err(Error::io)?;
+        self.buf.push(b'"');
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        if !v.is_finite() {
+            return Err(float_key_must_be_finite());
+        }
+        self.buf.push(b'"');
+        CompactFormatter.write_f64(self.buf, v).map_err(Error::io)?;
+        self.buf.push(b'"');
+        Ok(())
+    }
+    refuse!(
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str)
+    );
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::Serialize;
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+
+    fn ours<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+        let mut buf = Vec::new();
+        write(&mut buf, v).expect("serialize");
+        buf
+    }
+
+    #[derive(Serialize)]
+    enum E {
+        Unit,
+        Newtype(u8),
+        Tuple(u8, String),
+        Struct { a: f64, b: Option<bool> },
+    }
+
+    #[derive(Serialize)]
+    struct S<'a> {
+        s: &'a str,
+        c: char,
+        i: i64,
+        u: u128,
+        f: f32,
+        nan: f64,
+        bytes: &'a [u8],
+        unit: (),
+        tuple: (u8, &'a str),
+        enums: Vec<E>,
+        ints: BTreeMap<i32, u8>,
+        bools: BTreeMap<bool, u8>,
+        floats: Vec<(f32, f64)>,
+        nested: Value,
+    }
+
+    #[test]
+    fn every_kind_of_value_matches_serde_json() {
+        let v = S {
+            s: "a \"quoted\"\nline",
+            c: '"',
+            i: i64::MIN,
+            u: u128::MAX,
+            f: 1.1,
+            nan: f64::NAN,
+            bytes: &[0, 255],
+            unit: (),
+            tuple: (7, "x"),
+            enums: vec![
+                E::Unit,
+                E::Newtype(3),
+                E::Tuple(1, "t".into()),
+                E::Struct { a: -0.5, b: None },
+            ],
+            ints: [(-1, 1), (2, 2)].into_iter().collect(),
+            bools: [(true, 1)].into_iter().collect(),
+            floats: vec![(1.1, 1.1)],
+            nested: json!({"k\u{1}": [1, -2, 3.25, 1e300, null, {"x": "y"}, []], "e": {}}),
+        };
+        assert_eq!(
+            String::from_utf8(ours(&v)).unwrap(),
+            serde_json::to_string(&v).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_non_string_key_is_refused_as_serde_json_does() {
+        let m: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
+        let mut buf = Vec::new();
+        let e = write(&mut buf, &m).unwrap_err();
+        assert!(e.to_string().contains("key must be a string"), "{e}");
+        assert!(serde_json::to_vec(&m).is_err());
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "(\\PC|[\"\\\\\\x00-\\x1f]){0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_matches_serde_json(v in arb_value()) {
+            prop_assert_eq!(ours(&v), serde_json::to_vec(&v).unwrap());
+        }
+    }
+}
