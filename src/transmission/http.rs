@@ -2,7 +2,6 @@
 //! compression, retries with exponential backoff and jitter, 429 with
 //! `Retry-After`, 413 splitting, and the pause after 401/403.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, RETRY_AFTER};
 
 use super::batch::Batch;
+use super::compress::{compress, content_encoding};
 use super::stats::DropReason;
 use super::{Outcome, SendContext};
 use crate::config::{Compression, Config};
@@ -240,35 +240,6 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
     let v = h.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let secs: f64 = v.parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
-}
-
-fn content_encoding(c: Compression) -> Option<&'static str> {
-    match c {
-        Compression::None => None,
-        Compression::Gzip => Some("gzip"),
-        Compression::Deflate => Some("deflate"),
-    }
-}
-
-/// Compresses a body (shared as it is when uncompressed: retries clone it
-/// cheaply).
-pub(crate) fn compress(c: Compression, body: bytes::Bytes) -> std::io::Result<bytes::Bytes> {
-    let level = flate2::Compression::fast();
-    let out = match c {
-        Compression::None => return Ok(body),
-        Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), level);
-            enc.write_all(&body)?;
-            enc.finish()?
-        }
-        Compression::Deflate => {
-            let mut enc =
-                flate2::write::ZlibEncoder::new(Vec::with_capacity(body.len() / 4), level);
-            enc.write_all(&body)?;
-            enc.finish()?
-        }
-    };
-    Ok(bytes::Bytes::from(out))
 }
 
 /// Builds a header value from a secret, refusing characters HTTP forbids

@@ -31,6 +31,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub(crate) mod batch;
+mod compress;
 mod discard;
 mod honeybadger;
 mod honeycomb;
