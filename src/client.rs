@@ -189,7 +189,10 @@ impl Client {
     /// sampled-out events have none), for events whose outcome comes after
     /// the first call (responses are not built until someone asks). Bounded:
     /// when nobody reads it, the oldest responses are discarded, and the
-    /// core never waits (unless `block_on_response`).
+    /// core never waits (unless `block_on_response`). The stream ends when
+    /// [`Client::close`] returns: a reader gets what is left, then the end
+    /// (`recv` fails, `iter` stops); events sent after that are counted in
+    /// [`Client::stats`] only.
     pub fn responses(&self) -> Receiver<Response> {
         let shared = &self.inner.core.shared;
         shared

@@ -42,6 +42,11 @@ impl fmt::Debug for Secret {
 }
 
 /// Body compression for HTTP backends.
+///
+/// Compression runs on the sending runtime's thread, at level 1 (the
+/// fastest): on realistic `db.query` events gzip makes bodies about 6×
+/// smaller (44 bytes per event instead of 270) for about 0.2 µs of CPU per
+/// event. See `BENCHMARKS.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
     /// No compression.

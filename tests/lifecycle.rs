@@ -1,12 +1,14 @@
 //! Flush, close and drop, from plain threads and from inside tokio runtimes;
-//! batching by bytes; the responses stream when nobody reads it.
+//! batching by bytes; the responses stream when nobody reads it, and its end
+//! at close.
 
 mod common;
 
+use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{Reply, TestServer};
-use insights_events::{Client, Config, DbQuery};
+use insights_events::{Client, Config, DbQuery, SendError};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -132,4 +134,48 @@ fn no_key_means_the_writer_on_stdout() {
     assert_eq!(c.backend_name(), "honeycomb");
     assert!(Client::new(Config::new().sample_rate(101)).is_err());
     assert!(Client::new(Config::new().backend(insights_events::Backend::Honeybadger)).is_err());
+}
+
+#[test]
+fn the_responses_stream_ends_after_close() {
+    let server = TestServer::start(Reply::Status(201));
+    let c = client(&server);
+    let responses = c.responses();
+    // A reader that iterates until the stream ends.
+    let (count_tx, count_rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let _ = count_tx.send(responses.iter().count());
+    });
+    for i in 0..10 {
+        DbQuery::new(format!("q{i}"), 1.0).send_with(&c).unwrap();
+    }
+    // A thread that sent once and is still alive (it never sends again):
+    // its slot must not keep the stream open.
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (sent_tx, sent_rx) = mpsc::channel();
+    let c2 = c.clone();
+    let idle = std::thread::spawn(move || {
+        DbQuery::new("from a living thread", 1.0)
+            .send_with(&c2)
+            .unwrap();
+        drop(c2);
+        let _ = sent_tx.send(());
+        let _ = release_rx.recv();
+    });
+    sent_rx.recv_timeout(LONG).expect("the other thread sent");
+    assert!(c.close(LONG).completed);
+    let count = count_rx
+        .recv_timeout(LONG)
+        .expect("the stream ended after close");
+    assert_eq!(count, 11, "one response per event before the end");
+    assert_eq!(server.accepted_events().len(), 11);
+    // Later sends are refused and counted.
+    assert!(matches!(
+        DbQuery::new("late", 1.0).send_with(&c),
+        Err(SendError::Closed)
+    ));
+    assert_eq!(c.stats().dropped_closed, 1);
+    release_tx.send(()).unwrap();
+    idle.join().unwrap();
+    reader.join().unwrap();
 }

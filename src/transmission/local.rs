@@ -25,7 +25,7 @@
 //! by the worker when it goes idle).
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::event::Event;
 
@@ -166,7 +166,9 @@ impl Registry {
 struct Local {
     core: u64,
     slot: Arc<Slot>,
-    shared: Arc<Shared>,
+    /// Weak: a thread that never sends again must not keep a closed
+    /// client's state alive.
+    shared: Weak<Shared>,
     /// An emptied chunk buffer, reused as the next `pending`.
     spare: Vec<Event>,
 }
@@ -185,7 +187,9 @@ impl Drop for Locals {
             };
             drop(spent);
             if wake {
-                local.shared.wake_worker();
+                if let Some(shared) = local.shared.upgrade() {
+                    shared.wake_worker();
+                }
             }
         }
     }
@@ -235,7 +239,7 @@ pub(crate) fn with_slot(
                 locals.0.push(Local {
                     core,
                     slot,
-                    shared: shared.clone(),
+                    shared: Arc::downgrade(shared),
                     spare: Vec::new(),
                 });
                 locals.0.len() - 1

@@ -53,7 +53,9 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     pub(crate) in_flight: Mutex<InFlight>,
     pub(crate) in_flight_changed: Condvar,
-    pub(crate) responses: channel::Sender<Response>,
+    /// Taken at the end of `close`, so the stream ends for its readers
+    /// once they have read what is in it.
+    responses: Mutex<Option<channel::Sender<Response>>>,
     pub(crate) responses_rx: channel::Receiver<Response>,
     /// Responses are built only once somebody asked for the stream.
     pub(crate) responses_wanted: AtomicBool,
@@ -150,13 +152,37 @@ impl Shared {
     /// Publishes one response; never stalls the core unless the user chose
     /// `block_on_response`.
     pub(crate) fn respond(&self, r: Response, may_block: bool) {
-        if self.block_on_response && may_block {
-            let _ = self.responses.send(r);
-        } else if let Err(TrySendError::Full(r)) = self.responses.try_send(r) {
-            // Nobody is reading: the oldest response is the least useful.
-            let _ = self.responses_rx.try_recv();
-            let _ = self.responses.try_send(r);
+        self.respond_all(std::iter::once(r), may_block);
+    }
+
+    /// Publishes responses (nothing once the client is closed).
+    pub(crate) fn respond_all(&self, rs: impl IntoIterator<Item = Response>, may_block: bool) {
+        // A clone, so that a blocking send does not hold the lock.
+        let Some(tx) = self
+            .responses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return;
+        };
+        for r in rs {
+            if self.block_on_response && may_block {
+                let _ = tx.send(r);
+            } else if let Err(TrySendError::Full(r)) = tx.try_send(r) {
+                // Nobody is reading: the oldest response is the least useful.
+                let _ = self.responses_rx.try_recv();
+                let _ = tx.try_send(r);
+            }
         }
+    }
+
+    /// Ends the responses stream: readers get what is in it, then the end.
+    fn end_responses(&self) {
+        self.responses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     /// Counts a dropped event and reports it (no response for sampling).
@@ -220,7 +246,7 @@ impl Transmission {
             stats: Counters::default(),
             in_flight: Mutex::new(InFlight::default()),
             in_flight_changed: Condvar::new(),
-            responses,
+            responses: Mutex::new(Some(responses)),
             responses_rx,
             responses_wanted: AtomicBool::new(false),
             block_on_response: config.block_on_response,
@@ -579,6 +605,7 @@ impl Transmission {
             // Dropping the receiver releases any caller still waiting for
             // room (it counts its events as closed).
         }
+        self.shared.end_responses();
         FlushOutcome {
             completed: flushed.completed && left == 0,
             pending: flushed.pending + left,

@@ -452,6 +452,7 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
     let now = SystemTime::now();
     let mut outcomes = outcomes.into_iter();
     let mut sent = 0;
+    let mut responses = Vec::with_capacity(if respond { meta.len() } else { 0 });
     for (metadata, at) in meta {
         let o = outcomes.next().unwrap_or_else(|| {
             Outcome::failed(
@@ -475,8 +476,11 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
                 error: o.error,
                 reason: o.reason,
             };
-            shared.respond(r, true);
+            responses.push(r);
         }
+    }
+    if respond {
+        shared.respond_all(responses, true);
     }
     shared.stats.add(Counter::Sent, sent);
     shared.in_flight_changed.notify_all();
