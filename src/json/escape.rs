@@ -112,10 +112,27 @@ mod sse2 {
         }
     }
 
+    /// Input taken at a time, so that the room reserved ahead (twice the
+    /// input) stays small however long the string is.
+    const SEGMENT: usize = 4096;
+
     /// Writes the escaped contents of `bytes` into `buf` up to the end or to
     /// the first character that needs the six-byte `\u00XX` form, and
     /// returns the bytes not yet written.
     pub(super) fn write_until_long_escape<'a>(buf: &mut Vec<u8>, bytes: &'a [u8]) -> &'a [u8] {
+        let mut done = 0;
+        for segment in bytes.chunks(SEGMENT) {
+            let left = write_segment(buf, segment);
+            if !left.is_empty() {
+                return &bytes[done + segment.len() - left.len()..];
+            }
+            done += segment.len();
+        }
+        &[]
+    }
+
+    /// [`write_until_long_escape`] for at most [`SEGMENT`] bytes.
+    fn write_segment<'a>(buf: &mut Vec<u8>, bytes: &'a [u8]) -> &'a [u8] {
         let len = bytes.len();
         // Each input byte becomes at most 2 output bytes, and a block store
         // may write up to 16 bytes past the end of the output.
@@ -316,6 +333,18 @@ mod tests {
             cases.push("\"".repeat(len));
             cases.push("\u{2}".repeat(len));
         }
+        // Longer than a segment, with escapes across the segment borders
+        // and a long escape far in.
+        let long: String = (0..20_000)
+            .map(|i| match i % 97 {
+                0 => '"',
+                5 => '\\',
+                50 => '\n',
+                _ => 'x',
+            })
+            .collect();
+        cases.push(long.clone());
+        cases.push(format!("{long}\u{1}{long}"));
         for s in &cases {
             assert_eq!(
                 ours(s),
