@@ -1,5 +1,6 @@
 //! Properties: every generated type survives a JSON round trip, and every
-//! event survives both wire encodings.
+//! event survives both wire encodings, written byte for byte as serde_json
+//! writes it.
 
 use insights_events::transmission::{encode_event, WireFormat};
 use insights_events::{
@@ -18,6 +19,18 @@ fn json_value() -> impl Strategy<Value = Value> {
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
+        // Dense in what JSON escapes (every control character, uniformly),
+        // and long enough for whole 16-byte blocks.
+        prop::collection::vec(
+            prop_oneof![
+                (0u8..0x20).prop_map(char::from),
+                Just('"'),
+                Just('\\'),
+                any::<char>()
+            ],
+            0..70
+        )
+        .prop_map(|cs| Value::String(cs.into_iter().collect())),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
@@ -150,14 +163,20 @@ proptest! {
         let line = encode_event(&ev, WireFormat::Ndjson).unwrap();
         prop_assert!(!line.contains(&b'\n'), "one line");
         let mut got: Map<String, Value> = serde_json::from_slice(&line).unwrap();
-        prop_assert!(got.remove("ts").unwrap().is_string());
+        let ts = got.remove("ts").unwrap();
+        prop_assert!(ts.is_string());
         prop_assert_eq!(&got, &fields);
+        let mut want = fields.clone();
+        want.insert("ts".into(), ts);
+        prop_assert_eq!(&line, &serde_json::to_vec(&want).unwrap(), "serde_json's bytes");
 
         let item = encode_event(&ev, WireFormat::HoneycombBatch).unwrap();
         let got: Value = serde_json::from_slice(&item).unwrap();
-        prop_assert_eq!(&got["data"], &Value::Object(fields));
+        prop_assert_eq!(&got["data"], &Value::Object(fields.clone()));
         prop_assert_eq!(&got["samplerate"], &Value::from(rate));
         prop_assert!(got["time"].as_str().unwrap().ends_with('Z'));
+        let want = serde_json::json!({"data": fields, "time": got["time"], "samplerate": rate});
+        prop_assert_eq!(&item, &serde_json::to_vec(&want).unwrap(), "serde_json's bytes");
     }
 
     #[test]
@@ -166,7 +185,14 @@ proptest! {
         let mut got: Value = serde_json::from_slice(&line).unwrap();
         let obj = got.as_object_mut().unwrap();
         if !v.extra.contains_key("ts") {
-            obj.remove("ts");
+            // serde_json's bytes for the struct, then the `ts` the encoder adds.
+            let ts = obj.remove("ts").unwrap();
+            let mut want = serde_json::to_vec(&v).unwrap();
+            want.pop();
+            want.extend_from_slice(b",\"ts\":");
+            want.extend_from_slice(&serde_json::to_vec(&ts).unwrap());
+            want.push(b'}');
+            prop_assert_eq!(&line, &want, "serde_json's bytes");
         }
         prop_assert_eq!(serde_json::from_value::<DbQuery>(got).unwrap(), v);
     }
