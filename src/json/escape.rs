@@ -190,21 +190,9 @@ mod sse2 {
                 copy_short(src.add(i), out, rest);
                 out = out.add(rest);
             } else {
-                for k in i..len {
-                    let b = *src.add(k);
-                    let e = ESCAPE[b as usize];
-                    if e == 0 {
-                        *out = b;
-                        out = out.add(1);
-                    } else if e == b'u' {
-                        buf.set_len(out.offset_from(base) as usize);
-                        return &bytes[k..];
-                    } else {
-                        *out = b'\\';
-                        *out.add(1) = e;
-                        out = out.add(2);
-                    }
-                }
+                buf.set_len(out.offset_from(base) as usize);
+                super::write_str_scalar(buf, &bytes[i..]);
+                return &[];
             }
             buf.set_len(out.offset_from(base) as usize);
         }
