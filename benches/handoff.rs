@@ -15,9 +15,13 @@
 //!   release store; the consumer reads them in place and publishes how far
 //!   it got; the producer frees what the consumer finished. No locked
 //!   instruction at all: the cheapest hand-off there is.
-//! * `chunks`: the crate's design in miniature: a mutex-guarded pending
-//!   chunk, full chunks of 32 over a bounded crossbeam channel, processed
-//!   chunks given back to the producer to free.
+//! * `chunks`: the crate's design in miniature before packing: a
+//!   mutex-guarded pending chunk, full chunks of 32 over a bounded crossbeam
+//!   channel, processed chunks given back to the producer to free.
+//! * `bytes`: what packing does (`src/transmission/packed.rs`): the producer
+//!   copies the strings, the float and the timestamp into a 64 KiB byte ring
+//!   and frees the event on the spot; the consumer reads the bytes. Only the
+//!   copied bytes cross between cores.
 //!
 //! Prints the producer thread's CPU ns per event (median of 5 runs of 2M
 //! events each).
@@ -232,6 +236,126 @@ fn chunks(n: usize) -> f64 {
     ns
 }
 
+/// Bytes of the `bytes` case's ring.
+const BYTE_RING: usize = 64 * 1024;
+
+/// A single-producer, single-consumer ring of bytes: `[freed, head)` holds
+/// records; the consumer has finished `[.., done)`.
+struct ByteRing {
+    buf: Box<[UnsafeCell<u8>]>,
+    head: AtomicUsize,
+    done: AtomicUsize,
+    stop: AtomicBool,
+}
+
+// SAFETY: as for `Ring`: the producer writes only outside `[done, head)`,
+// the consumer reads only inside it.
+unsafe impl Sync for ByteRing {}
+
+impl ByteRing {
+    fn ptr(&self, pos: usize) -> *mut u8 {
+        self.buf[pos % BYTE_RING].get()
+    }
+}
+
+/// Copies what the encoder needs into the ring at `pos` and returns the
+/// record's length: the strings are freed right away, on this thread.
+#[inline(always)]
+fn encode(ring: &ByteRing, pos: usize, i: usize) -> usize {
+    let q = DbQuery::new(QUERIES[i & 1], i as f64 * 0.013)
+        .request_id("1f9f6f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a");
+    let at = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let rid = q.request_id.as_deref().unwrap_or("");
+    let len = (24 + q.query.len() + rid.len() + 7) & !7;
+    let p = ring.ptr(pos);
+    // SAFETY: the caller checked that `[pos, pos + len)` is free and does
+    // not wrap.
+    unsafe {
+        (p as *mut u32).write_unaligned(len as u32);
+        (p.add(4) as *mut u32).write_unaligned(q.query.len() as u32);
+        (p.add(8) as *mut u64).write_unaligned(q.duration.to_bits());
+        (p.add(16) as *mut u64).write_unaligned(at);
+        std::ptr::copy_nonoverlapping(q.query.as_ptr(), p.add(24), q.query.len());
+        std::ptr::copy_nonoverlapping(rid.as_ptr(), p.add(24 + q.query.len()), rid.len());
+    }
+    len
+}
+
+fn bytes(n: usize) -> f64 {
+    let ring = Arc::new(ByteRing {
+        buf: (0..BYTE_RING).map(|_| UnsafeCell::new(0)).collect(),
+        head: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+    });
+    let consumer = {
+        let ring = ring.clone();
+        std::thread::spawn(move || {
+            let mut sum = 0u64;
+            let mut done = 0;
+            loop {
+                let head = ring.head.load(Ordering::Acquire);
+                if head == done {
+                    if ring.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    std::hint::spin_loop();
+                    continue;
+                }
+                while done < head {
+                    let p = ring.ptr(done);
+                    // SAFETY: `[done, head)` was written by the producer.
+                    let len = unsafe { (p as *const u32).read_unaligned() } as usize;
+                    if len == 0 {
+                        // Skip to the start of the ring.
+                        done += BYTE_RING - done % BYTE_RING;
+                        continue;
+                    }
+                    for k in 24..len {
+                        // SAFETY: inside the record.
+                        sum += u64::from(unsafe { *p.add(k) });
+                    }
+                    done += len;
+                }
+                ring.done.store(done, Ordering::Release);
+            }
+            black_box(sum);
+        })
+    };
+    let max_len = 24 + 128 + 64;
+    let mut head = 0;
+    let mut seen = 0;
+    let start = thread_cpu();
+    for i in 0..n {
+        let room_to_end = BYTE_RING - head % BYTE_RING;
+        if room_to_end < max_len {
+            // SAFETY: below, the producer waits until these bytes are free.
+            while head + room_to_end - seen > BYTE_RING {
+                seen = ring.done.load(Ordering::Acquire);
+            }
+            unsafe { (ring.ptr(head) as *mut u32).write_unaligned(0) };
+            head += room_to_end;
+        }
+        while head + max_len - seen > BYTE_RING {
+            seen = ring.done.load(Ordering::Acquire);
+        }
+        head += encode(&ring, head, i);
+        if (i + 1) % CHUNK == 0 {
+            ring.head.store(head, Ordering::Release);
+        }
+    }
+    ring.head.store(head, Ordering::Release);
+    let ns = per_event(start, n);
+    while ring.done.load(Ordering::Acquire) < head {
+        std::hint::spin_loop();
+    }
+    ring.stop.store(true, Ordering::Release);
+    consumer.join().expect("consumer");
+    ns
+}
+
 /// The median of [`RUNS`] runs, and every run (the spread shows when the
 /// machine changed between runs).
 fn median(f: fn(usize) -> f64, n: usize) -> (f64, Vec<f64>) {
@@ -257,6 +381,7 @@ fn main() {
         ),
         ("ring   (lock-free SPSC hand-off)     ", ring),
         ("chunks (mutex slot + 32-event chunks)", chunks),
+        ("bytes  (strings copied to a byte ring)", bytes),
     ] {
         let (median, runs) = median(f, n);
         println!("  {name} {median:6.0}   {runs:.0?}");

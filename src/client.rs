@@ -3,18 +3,21 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Receiver;
 use serde_json::Value;
 
 use crate::config::{Backend, BackendKind, Config, ConfigError};
 use crate::event::{Event, Fields};
+use crate::json::MAX_DEPTH;
 use crate::sampling;
+use crate::transmission::packed::Head;
 use crate::transmission::{
     DiscardSender, DropReason, FlushOutcome, HoneybadgerSender, HoneycombSender, Response, Sender,
     Stats, Transmission, WriterSender,
 };
+use crate::typed::TypedEvent;
 use crate::{Builder, SendError};
 
 struct Inner {
@@ -148,6 +151,61 @@ impl Client {
         inner.core.enqueue(event)
     }
 
+    /// Sends a typed event: packed on this thread when nothing needs the
+    /// struct whole on the worker (see `transmission::packed`), else as an
+    /// [`Event`]. Same checks, filters and sampling either way.
+    pub(crate) fn send_typed<T: TypedEvent>(&self, mut typed: T) -> Result<(), SendError> {
+        let inner = &*self.inner;
+        let config = &inner.config;
+        let packable = inner.core.packs()
+            && !inner.core.is_closed()
+            && config.dynamic_fields.is_empty()
+            && !crate::context::is_set()
+            && !typed.has_key("_hb")
+            && typed.non_finite_field().is_none()
+            && config.fields.keys().all(|k| !typed.has_key(k))
+            && config
+                .params_filter
+                .apply_typed(|f| typed.visit_json_fields_mut(f), MAX_DEPTH)
+                .is_none();
+        if !packable {
+            return self.send(Event::from_typed(typed));
+        }
+        let sample_rate = match inner.kind {
+            BackendKind::Honeycomb => {
+                let rate = config.honeycomb_sample_rate.max(1);
+                if !sampling::honeycomb_keep(rate) {
+                    inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
+                    return Ok(());
+                }
+                Some(rate)
+            }
+            _ => {
+                let rate = config.sample_rate;
+                if rate < 100 && !sampling::honeybadger_keep(typed.request_id_str(), rate) {
+                    inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
+                    return Ok(());
+                }
+                None
+            }
+        };
+        let head = Head {
+            at: SystemTime::now(),
+            sample_rate,
+            has_ts: typed.has_key("ts"),
+        };
+        match inner.core.enqueue_packed(typed, &head) {
+            Ok(sent) => sent,
+            Err(typed) => {
+                // Sampled already: straight to the queue.
+                let mut event = Event::from_typed(typed);
+                event.timestamp = head.at;
+                event.sample_rate = sample_rate;
+                inner.core.enqueue(event)
+            }
+        }
+    }
+
     /// The sampling decision for this client's backend.
     fn keep(&self, event: &mut Event) -> bool {
         let config = &self.inner.config;
@@ -275,6 +333,14 @@ pub fn shutdown() -> Option<FlushOutcome> {
 /// Flushes the global client (see [`Client::flush`]).
 pub fn flush(timeout: Duration) -> Option<FlushOutcome> {
     global().map(|c| c.flush(timeout))
+}
+
+pub(crate) fn global_send_typed<T: TypedEvent>(typed: T) -> Result<(), SendError> {
+    let guard = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
+    match guard.as_ref() {
+        Some(c) => c.send_typed(typed),
+        None => Err(SendError::NoGlobalClient),
+    }
 }
 
 pub(crate) fn global_send(event: Event, presampled: bool) -> Result<(), SendError> {

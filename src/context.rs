@@ -43,6 +43,11 @@ pub(crate) fn current_layer() -> Option<SharedFields> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
+/// Whether this thread has a current context.
+pub(crate) fn is_set() -> bool {
+    CURRENT.with(|c| c.borrow().is_some())
+}
+
 /// One value of the current context.
 pub fn get(key: &str) -> Option<Value> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|m| m.get(key).cloned()))

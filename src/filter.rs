@@ -77,18 +77,32 @@ impl ParamsFilter {
             }
         }
         if let Some(typed) = ev.typed.as_mut() {
-            typed.visit_json_fields_mut(&mut |name, field| {
-                let scrub = FILTERED_FIELDS.contains(&name);
-                let too_deep = match field {
-                    JsonFieldMut::Object(m) => self.map(m, scrub, limit),
-                    JsonFieldMut::Array(a) => self.array(a, scrub, limit),
-                    JsonFieldMut::Value(v) => self.value(v, scrub, limit),
-                };
-                if too_deep && deep.is_none() {
-                    deep = Some(name.to_owned());
-                }
-            });
+            let typed_deep = self.apply_typed(|f| typed.visit_json_fields_mut(f), max_depth);
+            deep = deep.or(typed_deep);
         }
+        deep
+    }
+
+    /// [`Self::apply`] for the free-form fields of a typed struct, which
+    /// `visit` walks (its `visit_json_fields_mut`).
+    pub(crate) fn apply_typed(
+        &self,
+        visit: impl FnOnce(&mut dyn FnMut(&str, JsonFieldMut<'_>)),
+        max_depth: usize,
+    ) -> Option<String> {
+        let limit = max_depth.saturating_sub(1);
+        let mut deep: Option<String> = None;
+        visit(&mut |name, field| {
+            let scrub = FILTERED_FIELDS.contains(&name);
+            let too_deep = match field {
+                JsonFieldMut::Object(m) => self.map(m, scrub, limit),
+                JsonFieldMut::Array(a) => self.array(a, scrub, limit),
+                JsonFieldMut::Value(v) => self.value(v, scrub, limit),
+            };
+            if too_deep && deep.is_none() {
+                deep = Some(name.to_owned());
+            }
+        });
         deep
     }
 

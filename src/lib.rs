@@ -54,3 +54,9 @@ pub use generated::python::*;
 pub use generated::{python, AnyEvent, SCHEMAS};
 pub use transmission::{DropReason, FlushOutcome, Response, Stats};
 pub use typed::{FieldInfo, JsonFieldMut, SchemaInfo, TypedEvent};
+
+/// Used by generated code only; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::transmission::packed::Packer;
+}

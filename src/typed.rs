@@ -55,6 +55,14 @@ pub trait TypedEvent:
     /// filters can rewrite them in place.
     fn visit_json_fields_mut(&mut self, f: &mut dyn FnMut(&str, JsonFieldMut<'_>));
 
+    /// Writes the event's JSON for the background worker (see
+    /// `transmission::packed`). Generated types write their keys as
+    /// literals; the default goes through `Serialize`. Not part of the API.
+    #[doc(hidden)]
+    fn pack(&self, p: &mut crate::__private::Packer<'_>) -> Result<(), serde_json::Error> {
+        p.value(self)
+    }
+
     /// Converts the typed event into the generic [`Event`]. The typed struct is
     /// kept as it is and serialized on the background worker.
     fn into_event(self) -> Event {
@@ -67,12 +75,12 @@ pub trait TypedEvent:
     /// and never panics; without a global client it returns
     /// [`SendError::NoGlobalClient`].
     fn send(self) -> Result<(), SendError> {
-        Event::from_typed(self).send()
+        crate::client::global_send_typed(self)
     }
 
     /// Sends the event through `client`.
     fn send_with(self, client: &Client) -> Result<(), SendError> {
-        client.send(Event::from_typed(self))
+        client.send_typed(self)
     }
 }
 

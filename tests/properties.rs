@@ -2,9 +2,15 @@
 //! event survives both wire encodings, written byte for byte as serde_json
 //! writes it.
 
-use insights_events::transmission::{encode_event, WireFormat};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use insights_events::transmission::{
+    encode_event, Batch, BoxFuture, Outcome, SendContext, Sender, WireFormat,
+};
 use insights_events::{
-    AnyEvent, AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, Event, FlaskRequest,
+    AnyEvent, AsgiRequest, Backend, CeleryTaskFinished, Client, Config, DbQuery, DjangoRequest,
+    Event, FlaskRequest, TypedEvent,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -117,6 +123,91 @@ prop_compose! {
     }
 }
 
+/// One encoded event and its format.
+type Encoded = (WireFormat, Vec<u8>);
+
+/// Keeps the encoded events of every batch, byte for byte.
+#[derive(Default, Clone)]
+struct Wire(Arc<Mutex<Vec<Encoded>>>);
+
+impl Sender for Wire {
+    fn name(&self) -> &'static str {
+        "wire"
+    }
+    fn send(&self, batch: Batch, _: SendContext) -> BoxFuture<Vec<Outcome>> {
+        let mut seen = self.0.lock().unwrap();
+        seen.extend(batch.events().map(|e| (batch.format(), e.to_vec())));
+        Box::pin(std::future::ready(vec![Outcome::ok(None); batch.len()]))
+    }
+}
+
+/// One of the five typed events, or a hand-built one.
+#[derive(Debug, Clone)]
+enum Sent {
+    Db(DbQuery),
+    Flask(FlaskRequest),
+    Django(DjangoRequest),
+    Asgi(AsgiRequest),
+    Celery(CeleryTaskFinished),
+    Hand(Map<String, Value>),
+}
+
+fn sent() -> impl Strategy<Value = Sent> {
+    prop_oneof![
+        db_query().prop_map(Sent::Db),
+        flask().prop_map(Sent::Flask),
+        django().prop_map(Sent::Django),
+        asgi().prop_map(Sent::Asgi),
+        celery().prop_map(Sent::Celery),
+        object().prop_map(Sent::Hand),
+    ]
+}
+
+impl Sent {
+    /// Sends the event through `client` (typed events are packed on this
+    /// thread) and returns its timestamp, and the event as the usual path
+    /// carries it, with the same timestamp.
+    fn send(self, client: &Client) -> Event {
+        fn typed<T: TypedEvent>(v: T, client: &Client) -> Event {
+            let before = std::time::SystemTime::now();
+            v.clone().send_with(client).unwrap();
+            let mut ev = v.into_event();
+            ev.set_timestamp(before);
+            ev
+        }
+        match self {
+            Sent::Db(v) => typed(v, client),
+            Sent::Flask(v) => typed(v, client),
+            Sent::Django(v) => typed(v, client),
+            Sent::Asgi(v) => typed(v, client),
+            Sent::Celery(v) => typed(v, client),
+            Sent::Hand(mut m) => {
+                m.insert("event_type".into(), "hand.made".into());
+                let ev = Event::from_map(m);
+                ev.clone().send_with(client).unwrap();
+                ev
+            }
+        }
+    }
+}
+
+/// The encoding without its timestamp (`ts`, or Honeycomb's `time`), which
+/// the sent event takes when it is sent.
+fn without_time(format: WireFormat, bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let key = match format {
+        WireFormat::Ndjson => ",\"ts\":\"",
+        WireFormat::HoneycombBatch => ",\"time\":\"",
+    };
+    match text.rfind(key) {
+        Some(at) => {
+            let end = at + key.len() + 27;
+            format!("{}{}", &text[..at], &text[end..]).into_bytes()
+        }
+        None => bytes.to_vec(),
+    }
+}
+
 fn round_trip<T>(v: &T) -> T
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
@@ -195,5 +286,33 @@ proptest! {
             prop_assert_eq!(&line, &want, "serde_json's bytes");
         }
         prop_assert_eq!(serde_json::from_value::<DbQuery>(got).unwrap(), v);
+    }
+
+    /// Typed events are packed on the sending thread; what the worker
+    /// writes from the packed bytes is exactly what it writes for the same
+    /// event through the usual path, in send order among hand-built events,
+    /// in both wire formats.
+    #[test]
+    fn packed_typed_events_are_encoded_as_the_usual_path_encodes_them(
+        events in prop::collection::vec(sent(), 1..12),
+        honeycomb in any::<bool>(),
+    ) {
+        let wire = Wire::default();
+        let mut config = Config::new().backend(Backend::Custom(Arc::new(wire.clone())));
+        if honeycomb {
+            config = config.honeycomb_write_key("k").honeycomb_dataset("d");
+        }
+        let client = Client::new(config).unwrap();
+        let usual: Vec<Event> = events.into_iter().map(|e| e.send(&client)).collect();
+        prop_assert!(client.close(Duration::from_secs(10)).completed);
+        let got = wire.0.lock().unwrap().clone();
+        prop_assert_eq!(got.len(), usual.len());
+        for ((format, bytes), ev) in got.iter().zip(&usual) {
+            let want = encode_event(ev, *format).unwrap();
+            prop_assert_eq!(
+                String::from_utf8(without_time(*format, bytes)).unwrap(),
+                String::from_utf8(without_time(*format, &want)).unwrap()
+            );
+        }
     }
 }

@@ -426,6 +426,26 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
             }
         }
     });
+    // Packing: keys as JSON text, escaped here.
+    let quoted = |k: &str| serde_json::to_string(k).unwrap_or_default();
+    let pack_open = format!("{{\"event_type\":{}", quoted(&ev.event_type));
+    let pack_fields = fields.iter().map(|f| {
+        let ident = &f.ident;
+        let key = format!(",{}:", quoted(f.key));
+        if f.required {
+            quote! {
+                p.json(#key);
+                p.value(&self.#ident)?;
+            }
+        } else {
+            quote! {
+                if let Some(v) = &self.#ident {
+                    p.json(#key);
+                    p.value(v)?;
+                }
+            }
+        }
+    });
     let known_keys: Vec<&str> = std::iter::once("event_type")
         .chain(fields.iter().map(|f| f.key))
         .collect();
@@ -652,6 +672,20 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
                 for (k, v) in self.extra.iter_mut() {
                     f(k, #rt::JsonFieldMut::Value(v));
                 }
+            }
+
+            fn pack(&self, p: &mut #rt::__private::Packer<'_>) -> Result<(), ::serde_json::Error> {
+                p.json(#pack_open);
+                #(#pack_fields)*
+                for (k, v) in &self.extra {
+                    if !matches!(k.as_str(), #(#known_keys)|*) {
+                        p.json(",");
+                        p.key(k)?;
+                        p.value(v)?;
+                    }
+                }
+                p.json("}");
+                Ok(())
             }
         }
     }

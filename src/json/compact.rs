@@ -24,31 +24,37 @@ pub(crate) fn write<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Resu
     value.serialize(Serializer { buf })
 }
 
+/// Appends `key` as a JSON object key, by `serde_json`'s rules for keys.
+pub(crate) fn write_key<T: Serialize + ?Sized>(buf: &mut Vec<u8>, key: &T) -> Result<(), Error> {
+    key.serialize(KeySerializer { buf })
+}
+
 /// Writes into the buffer it borrows.
 pub(crate) struct Serializer<'a> {
     buf: &'a mut Vec<u8>,
 }
 
-fn int<I: itoa::Integer>(buf: &mut Vec<u8>, v: I) {
+pub(crate) fn int<I: itoa::Integer>(buf: &mut Vec<u8>, v: I) {
     buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
-/// The ten integer methods of a serializer with a `buf` field, each
-/// running `$body` with the buffer and the value.
+/// The ten integer methods of a serializer, each running `$body` with
+/// the serializer and the value.
 macro_rules! integers {
-    (|$buf:ident, $v:ident| $body:block) => {
-        integers!(@each |$buf, $v| $body;
+    (|$this:ident, $v:ident| $body:block) => {
+        integers!(@each |$this, $v| $body;
             serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
             serialize_i128(i128), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
             serialize_u64(u64), serialize_u128(u128));
     };
-    (@each |$buf:ident, $v:ident| $body:block; $($m:ident($t:ty)),*) => {$(
+    (@each |$this:ident, $v:ident| $body:block; $($m:ident($t:ty)),*) => {$(
         fn $m(self, $v: $t) -> Result<(), Error> {
-            let $buf = &mut *self.buf;
+            let $this = self;
             $body
         }
     )*};
 }
+pub(crate) use integers;
 
 /// `{"variant":` — the opening of an externally tagged enum variant.
 fn open_variant(buf: &mut Vec<u8>, variant: &str) {
@@ -73,8 +79,8 @@ impl<'a> ser::Serializer for Serializer<'a> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    integers!(|buf, v| {
-        int(buf, v);
+    integers!(|this, v| {
+        int(this.buf, v);
         Ok(())
     });
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
@@ -343,10 +349,10 @@ impl ser::Serializer for KeySerializer<'_> {
             .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
         Ok(())
     }
-    integers!(|buf, v| {
-        buf.push(b'"');
-        int(buf, v);
-        buf.push(b'"');
+    integers!(|this, v| {
+        this.buf.push(b'"');
+        int(this.buf, v);
+        this.buf.push(b'"');
         Ok(())
     });
     fn serialize_unit_variant(

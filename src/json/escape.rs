@@ -41,15 +41,23 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Appends `s` as a quoted JSON string to `buf`.
 #[inline]
 pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
+    write_utf8(buf, s.as_bytes());
+}
+
+/// [`write_str`] for the bytes of a `str` (as events packed on the sending
+/// thread carry them): escaping looks at ASCII bytes only, so the output is
+/// valid UTF-8 when the input is.
+#[inline]
+pub(crate) fn write_utf8(buf: &mut Vec<u8>, s: &[u8]) {
     #[cfg(target_arch = "x86_64")]
-    if sse2::write_short(buf, s.as_bytes()) {
+    if sse2::write_short(buf, s) {
         return;
     }
     buf.push(b'"');
     #[cfg(target_arch = "x86_64")]
-    let rest = sse2::write_until_long_escape(buf, s.as_bytes());
+    let rest = sse2::write_until_long_escape(buf, s);
     #[cfg(not(target_arch = "x86_64"))]
-    let rest = s.as_bytes();
+    let rest = s;
     if !rest.is_empty() {
         write_str_scalar(buf, rest);
     }

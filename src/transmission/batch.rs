@@ -15,6 +15,8 @@ use serde_json::Value;
 use crate::event::{Event, Fields};
 use crate::json::write_entry;
 
+use super::packed::Packed;
+
 /// How a backend wants its events encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireFormat {
@@ -183,8 +185,39 @@ impl BatchBuilder {
         client_fields: &Fields,
         max_event_bytes: usize,
     ) -> Result<(), PushError> {
+        let format = self.format;
+        self.push_with(max_event_bytes, |buf| {
+            write_item(buf, format, ev.timestamp, ev.sample_rate, |buf, with_ts| {
+                write_object(buf, ev, client_fields, with_ts)
+            })
+        })
+    }
+
+    /// Encodes a packed event at the end of the batch, as [`Self::push`].
+    pub(crate) fn push_packed(
+        &mut self,
+        p: &Packed<'_>,
+        client_fields: &Fields,
+        max_event_bytes: usize,
+    ) -> Result<(), PushError> {
+        let format = self.format;
+        let h = p.head;
+        self.push_with(max_event_bytes, |buf| {
+            write_item(buf, format, h.at, h.sample_rate, |buf, with_ts| {
+                write_packed_object(buf, p, client_fields, with_ts)
+            })
+        })
+    }
+
+    /// Runs `write` at the end of the buffer: it returns the size of the
+    /// event object, which must be at most `max_event_bytes`.
+    fn push_with(
+        &mut self,
+        max_event_bytes: usize,
+        write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<usize>,
+    ) -> Result<(), PushError> {
         let start = self.buf.len();
-        let res = write_item(&mut self.buf, ev, client_fields, self.format);
+        let res = write(&mut self.buf);
         match res {
             Ok(object_len) if object_len <= max_event_bytes => {
                 self.items.push(start..self.buf.len());
@@ -207,24 +240,23 @@ impl BatchBuilder {
 /// the size limit applies to).
 fn write_item(
     buf: &mut Vec<u8>,
-    ev: &Event,
-    client_fields: &Fields,
     format: WireFormat,
+    at: SystemTime,
+    sample_rate: Option<u32>,
+    object: impl FnOnce(&mut Vec<u8>, bool) -> serde_json::Result<usize>,
 ) -> serde_json::Result<usize> {
     match format {
-        WireFormat::Ndjson => {
-            write_object(buf, ev, client_fields, true).inspect(|_| buf.push(b'\n'))
-        }
+        WireFormat::Ndjson => object(buf, true).inspect(|_| buf.push(b'\n')),
         WireFormat::HoneycombBatch => {
             buf.extend_from_slice(b"{\"data\":");
-            let r = write_object(buf, ev, client_fields, false);
+            let r = object(buf, false);
             if r.is_ok() {
                 buf.extend_from_slice(b",\"time\":\"");
-                write_timestamp(buf, ev.timestamp);
+                write_timestamp(buf, at);
                 buf.extend_from_slice(b"\",\"samplerate\":");
                 buf.extend_from_slice(
                     itoa::Buffer::new()
-                        .format(ev.sample_rate.unwrap_or(1).max(1))
+                        .format(sample_rate.unwrap_or(1).max(1))
                         .as_bytes(),
                 );
                 buf.push(b'}');
@@ -318,6 +350,47 @@ pub(crate) fn write_object(
         buf.push(b'"');
     }
     buf.push(b'}');
+    Ok(buf.len() - start)
+}
+
+/// The object of a packed event: the struct's JSON, then the client-wide
+/// fields (the sending thread checked that the struct has none of their
+/// keys) and `ts`.
+fn write_packed_object(
+    buf: &mut Vec<u8>,
+    p: &Packed<'_>,
+    client: &Fields,
+    with_ts: bool,
+) -> serde_json::Result<usize> {
+    let start = buf.len();
+    p.write_json(buf)?;
+    if buf.len() == start || buf.last() != Some(&b'}') {
+        return Err(serde::ser::Error::custom(
+            "typed event did not serialize to a JSON object",
+        ));
+    }
+    let add_ts = with_ts && !p.head.has_ts && !client.contains_key("ts");
+    if add_ts || !client.is_empty() {
+        buf.pop();
+        let mut first = buf.last() == Some(&b'{');
+        let mut sep = |buf: &mut Vec<u8>| {
+            if !first {
+                buf.push(b',');
+            }
+            first = false;
+        };
+        for (k, v) in client {
+            sep(buf);
+            write_entry(buf, k, v)?;
+        }
+        if add_ts {
+            sep(buf);
+            buf.extend_from_slice(b"\"ts\":\"");
+            write_timestamp(buf, p.head.at);
+            buf.push(b'"');
+        }
+        buf.push(b'}');
+    }
     Ok(buf.len() - start)
 }
 
@@ -429,7 +502,8 @@ pub fn encode_event(event: &Event, format: WireFormat) -> Result<Vec<u8>, String
 /// ```
 pub fn encode_into(buf: &mut Vec<u8>, event: &Event, format: WireFormat) -> Result<usize, String> {
     let start = buf.len();
-    match write_item(buf, event, &Fields::new(), format) {
+    let object = |buf: &mut Vec<u8>, with_ts| write_object(buf, event, &Fields::new(), with_ts);
+    match write_item(buf, format, event.timestamp, event.sample_rate, object) {
         Ok(_) => Ok(buf.len() - start),
         Err(e) => {
             buf.truncate(start);

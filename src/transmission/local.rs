@@ -40,9 +40,71 @@ pub(crate) const MAX_CHUNK: usize = 32;
 /// frees what quiet threads left (see [`Registry::release_spent`]).
 pub(crate) const MAX_SPENT: usize = 16;
 
+/// Events gathered by one thread: in a client that packs typed events
+/// (see `super::packed`), a record for every event in `packed`, with the
+/// events that are not packed in `events`; otherwise `events` only.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) events: Vec<Event>,
+    pub(crate) packed: Vec<u8>,
+    /// Number of events.
+    pub(crate) len: usize,
+}
+
+/// Packed bytes a kept chunk buffer may hold on to.
+const MAX_KEPT_PACKED: usize = 256 * 1024;
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds an event that is not packed.
+    pub(crate) fn push_event(&mut self, ev: Event, packing: bool) {
+        if packing {
+            super::packed::push_ref(&mut self.packed);
+        }
+        self.events.push(ev);
+        self.len += 1;
+    }
+
+    /// Empties the chunk, keeping its buffers (unless the packed one grew
+    /// large); typed events' blocks go back to this thread.
+    fn clear(&mut self) {
+        crate::blocks::put_all(self.events.iter_mut().filter_map(|ev| ev.typed.take()));
+        self.events.clear();
+        self.packed.clear();
+        if self.packed.capacity() > MAX_KEPT_PACKED {
+            self.packed = Vec::new();
+        }
+        self.len = 0;
+    }
+
+    /// The metadata and timestamp of each event, in order (to count and
+    /// report events that will not be sent).
+    pub(crate) fn into_meta(self) -> Vec<super::queue::EventMeta> {
+        let mut events = self.events.into_iter();
+        let take = |ev: Option<Event>| {
+            ev.map(|mut ev| {
+                let at = ev.timestamp;
+                (ev.take_metadata(), at)
+            })
+        };
+        if self.packed.is_empty() {
+            return events.filter_map(|ev| take(Some(ev))).collect();
+        }
+        super::packed::records(&self.packed)
+            .filter_map(|rec| match rec {
+                super::packed::Record::Ref => take(events.next()),
+                super::packed::Record::Packed(p) => Some((None, p.head.at)),
+            })
+            .collect()
+    }
+}
+
 /// Events on their way from one thread to the worker.
 pub(crate) struct Chunk {
-    pub(crate) events: Vec<Event>,
+    pub(crate) events: Pending,
     /// The slot to give the processed events back to.
     pub(crate) from: Option<Arc<Slot>>,
 }
@@ -56,9 +118,9 @@ pub(crate) struct Slot {
 #[derive(Default)]
 pub(crate) struct SlotState {
     /// Events sent and not yet handed to the queue.
-    pub(crate) pending: Vec<Event>,
+    pub(crate) pending: Pending,
     /// Processed chunks, for the owning thread to free.
-    pub(crate) spent: Vec<Vec<Event>>,
+    pub(crate) spent: Vec<Pending>,
     /// Chunks from this slot on the queue; while there are any, the worker
     /// does not take `pending` (that would reorder the thread's events).
     pub(crate) in_queue: usize,
@@ -76,7 +138,7 @@ impl Slot {
     /// Gives a processed chunk back to its owner (called by the worker, once
     /// per chunk taken off the queue). Returns the events when the owner will
     /// not free them; the caller drops them.
-    pub(crate) fn give_back(&self, events: Vec<Event>, from_queue: bool) -> Option<Vec<Event>> {
+    pub(crate) fn give_back(&self, events: Pending, from_queue: bool) -> Option<Pending> {
         let mut st = self.lock();
         if from_queue {
             st.in_queue = st.in_queue.saturating_sub(1);
@@ -140,22 +202,18 @@ impl Registry {
 
     /// Events waiting in slots (for the stats).
     pub(crate) fn pending(&self) -> usize {
-        self.lock()
-            .slots
-            .iter()
-            .map(|s| s.lock().pending.len())
-            .sum()
+        self.lock().slots.iter().map(|s| s.lock().pending.len).sum()
     }
 
     /// Closes every slot and returns what was still pending in them.
-    pub(crate) fn close(&self) -> Vec<Event> {
+    pub(crate) fn close(&self) -> Vec<Pending> {
         let mut st = self.lock();
         st.closed = true;
         let mut left = Vec::new();
         for slot in st.slots.drain(..) {
             let mut s = slot.lock();
             s.closed = true;
-            left.append(&mut s.pending);
+            left.push(std::mem::take(&mut s.pending));
             s.spent.clear();
         }
         left
@@ -170,7 +228,7 @@ struct Local {
     /// client's state alive.
     shared: Weak<Shared>,
     /// An emptied chunk buffer, reused as the next `pending`.
-    spare: Vec<Event>,
+    spare: Pending,
 }
 
 struct Locals(Vec<Local>);
@@ -199,8 +257,8 @@ thread_local! {
     static LOCALS: RefCell<Locals> = const { RefCell::new(Locals(Vec::new())) };
 }
 
-/// What the caller's thread does after handing an event to its slot.
-pub(crate) enum Placed {
+/// What the caller's thread does after handing an event (`E`) to its slot.
+pub(crate) enum Placed<E> {
     /// In the slot; nothing more to do.
     Done,
     /// In the slot, which was empty: wake the worker if it is parked.
@@ -210,9 +268,11 @@ pub(crate) enum Placed {
     /// The slot filled up: this chunk must go onto the queue (blocking).
     Full(Chunk),
     /// The slot is full and the queue too: the event was not taken.
-    Overflow(Event),
+    Overflow(E),
     /// The client is closed.
-    Closed(Event),
+    Closed(E),
+    /// The event could not be packed: it takes the usual path.
+    Refused(E),
 }
 
 /// Runs `f` with this thread's slot for the client `core` (registering one
@@ -220,13 +280,13 @@ pub(crate) enum Placed {
 /// to free. Returns the event back when this thread has no usable slot (it
 /// is exiting, or the slot table is in use further up the stack), or when
 /// the client is closed and no slot can be made.
-pub(crate) fn with_slot(
+pub(crate) fn with_slot<E>(
     core: u64,
     shared: &Arc<Shared>,
     registry: &Registry,
-    event: Event,
-    f: impl FnOnce(&Arc<Slot>, &mut SlotState, &mut Vec<Event>, Event) -> Placed,
-) -> Result<(Placed, Vec<Vec<Event>>), Event> {
+    event: E,
+    f: impl FnOnce(&Arc<Slot>, &mut SlotState, &mut Pending, E) -> Placed<E>,
+) -> Result<(Placed<E>, Vec<Pending>), E> {
     let mut event = Some(event);
     let res = LOCALS.try_with(|cell| {
         let mut locals = cell.try_borrow_mut().ok()?;
@@ -240,7 +300,7 @@ pub(crate) fn with_slot(
                     core,
                     slot,
                     shared: Arc::downgrade(shared),
-                    spare: Vec::new(),
+                    spare: Pending::default(),
                 });
                 locals.0.len() - 1
             }
@@ -271,21 +331,17 @@ pub(crate) fn with_slot(
 
 /// Keeps one of the freed chunk buffers as this thread's next spare.
 /// The typed structs' blocks are kept for this thread's next typed events.
-pub(crate) fn recycle(core: u64, mut spent: Vec<Vec<Event>>) {
-    crate::blocks::put_all(
-        spent
-            .iter_mut()
-            .flat_map(|v| v.iter_mut())
-            .filter_map(|ev| ev.typed.take()),
-    );
-    for v in &mut spent {
-        v.clear();
+pub(crate) fn recycle(core: u64, mut spent: Vec<Pending>) {
+    for p in &mut spent {
+        p.clear();
     }
     let Some(mut buf) = spent.pop() else { return };
     let _ = LOCALS.try_with(|cell| {
         if let Ok(mut locals) = cell.try_borrow_mut() {
             if let Some(l) = locals.0.iter_mut().find(|l| l.core == core) {
-                if l.spare.capacity() < buf.capacity() {
+                if l.spare.events.capacity() < buf.events.capacity()
+                    || l.spare.packed.capacity() < buf.packed.capacity()
+                {
                     std::mem::swap(&mut l.spare, &mut buf);
                 }
             }

@@ -38,6 +38,7 @@ mod honeycomb;
 mod http;
 mod local;
 mod memory;
+pub(crate) mod packed;
 pub(crate) mod queue;
 pub(crate) mod stats;
 mod worker;

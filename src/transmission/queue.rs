@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
 
-use super::local::{self, Chunk, Placed, Registry, Slot, SlotState, MAX_CHUNK};
+use super::local::{self, Chunk, Pending, Placed, Registry, Slot, SlotState, MAX_CHUNK};
+use super::packed::{self, Head};
 use super::stats::{Counter, Counters, DropReason};
 use super::worker::Worker;
 use super::{FlushOutcome, Response, Sender};
@@ -211,6 +212,14 @@ impl Shared {
     }
 }
 
+/// Why a slot did not take an event.
+enum NotTaken<E> {
+    /// The slot and the queue are full.
+    Overflow(E),
+    /// The client is closed, or the event could not be packed.
+    Back(E),
+}
+
 /// The caller's side of the core.
 pub(crate) struct Transmission {
     /// Identifies this core in each thread's slot table.
@@ -222,6 +231,8 @@ pub(crate) struct Transmission {
     control: channel::Sender<Control>,
     pub(crate) shared: Arc<Shared>,
     block_on_send: bool,
+    /// Typed events are packed on the sending thread.
+    packing: bool,
     /// Events a thread gathers before handing them to the queue.
     chunk: usize,
     capacity: usize,
@@ -283,6 +294,7 @@ impl Transmission {
             control,
             shared,
             block_on_send: config.block_on_send,
+            packing: config.before_event.is_empty(),
             chunk,
             capacity: config.max_queue_size,
             closed: AtomicBool::new(false),
@@ -302,55 +314,128 @@ impl Transmission {
     /// queue). Never blocks unless `block_on_send`. Touches no shared
     /// counter, and frees on this thread the events it sent earlier.
     pub(crate) fn enqueue(&self, event: Event) -> Result<(), crate::SendError> {
+        let packing = self.packing;
         let placed = local::with_slot(
             self.id,
             &self.shared,
             &self.shared.slots,
             event,
-            |slot, st, spare, ev| self.place(slot, st, spare, ev),
+            |slot, st, spare, ev| {
+                self.place(slot, st, spare, ev, |p, ev| {
+                    p.push_event(ev, packing);
+                    Ok(())
+                })
+            },
         );
         let (placed, spent) = match placed {
             Ok(r) => r,
             Err(event) => return self.enqueue_direct(event),
         };
         local::recycle(self.id, spent);
-        match placed {
-            Placed::Done | Placed::HandedOff => Ok(()),
-            Placed::First => {
-                self.shared.wake_worker();
-                Ok(())
+        match self.placed(placed) {
+            Ok(r) => r,
+            Err(NotTaken::Overflow(mut event)) => {
+                let at = event.timestamp;
+                Err(self.overflow(event.take_metadata(), at))
             }
-            Placed::Full(chunk) => self.send_blocking(chunk),
-            Placed::Overflow(event) => Err(self.overflow(event)),
-            Placed::Closed(event) => {
+            // An event is never refused: it is back because of the close.
+            Err(NotTaken::Back(event)) => {
                 self.reject_closed(event);
                 Err(crate::SendError::Closed)
             }
         }
     }
 
-    /// The slot part of [`Transmission::enqueue`], under the slot's lock.
-    fn place(
+    /// Whether typed events are packed on the sending thread (see
+    /// `super::packed`): when no `before_event` hook needs them whole.
+    pub(crate) fn packs(&self) -> bool {
+        self.packing
+    }
+
+    /// Packs a typed event into this thread's slot. Gives the event back
+    /// when it must take the usual path instead: it cannot be packed, this
+    /// thread has no slot, or the client is closed.
+    pub(crate) fn enqueue_packed<T: crate::TypedEvent>(
+        &self,
+        typed: T,
+        head: &Head,
+    ) -> Result<Result<(), crate::SendError>, T> {
+        let placed = local::with_slot(
+            self.id,
+            &self.shared,
+            &self.shared.slots,
+            &typed,
+            |slot, st, spare, t| {
+                self.place(slot, st, spare, t, |p, t| {
+                    if packed::pack(&mut p.packed, head, |packer| t.pack(packer)) {
+                        p.len += 1;
+                        Ok(())
+                    } else {
+                        Err(t)
+                    }
+                })
+            },
+        );
+        let Ok((placed, spent)) = placed else {
+            return Err(typed);
+        };
+        local::recycle(self.id, spent);
+        match self.placed(placed) {
+            Ok(r) => Ok(r),
+            Err(NotTaken::Overflow(_)) => {
+                drop(typed);
+                Ok(Err(self.overflow(None, head.at)))
+            }
+            Err(NotTaken::Back(_)) => Err(typed),
+        }
+    }
+
+    /// What the sending thread does once its event is in the slot, or why
+    /// the slot did not take it.
+    fn placed<E>(&self, placed: Placed<E>) -> Result<Result<(), crate::SendError>, NotTaken<E>> {
+        match placed {
+            Placed::Done | Placed::HandedOff => Ok(Ok(())),
+            Placed::First => {
+                self.shared.wake_worker();
+                Ok(Ok(()))
+            }
+            Placed::Full(chunk) => Ok(self.send_blocking(chunk)),
+            Placed::Overflow(e) => Err(NotTaken::Overflow(e)),
+            Placed::Closed(e) | Placed::Refused(e) => Err(NotTaken::Back(e)),
+        }
+    }
+
+    /// The slot part of [`Transmission::enqueue`], under the slot's lock:
+    /// `push` adds the event to the pending chunk.
+    fn place<E>(
         &self,
         slot: &Arc<Slot>,
         st: &mut SlotState,
-        spare: &mut Vec<Event>,
-        ev: Event,
-    ) -> Placed {
+        spare: &mut Pending,
+        ev: E,
+        push: impl FnOnce(&mut Pending, E) -> Result<(), E>,
+    ) -> Placed<E> {
         if st.closed {
             return Placed::Closed(ev);
         }
-        if st.pending.len() >= self.chunk && !self.try_hand_off(slot, st) {
+        if st.pending.len >= self.chunk && !self.try_hand_off(slot, st) {
             // The slot is full since an earlier send found the queue full,
             // and the queue is still full.
             return Placed::Overflow(ev);
         }
-        if st.pending.capacity() == 0 {
-            std::mem::swap(&mut st.pending, spare);
-            st.pending.reserve(self.chunk);
+        let p = &mut st.pending;
+        if p.is_empty() && p.events.capacity() == 0 && p.packed.capacity() == 0 {
+            std::mem::swap(p, spare);
+            if self.packing {
+                p.packed.reserve(self.chunk * 256);
+            } else {
+                p.events.reserve(self.chunk);
+            }
         }
-        st.pending.push(ev);
-        let n = st.pending.len();
+        if let Err(ev) = push(p, ev) {
+            return Placed::Refused(ev);
+        }
+        let n = st.pending.len;
         if n < self.chunk {
             return if n == 1 { Placed::First } else { Placed::Done };
         }
@@ -376,7 +461,7 @@ impl Transmission {
     /// Moves the slot's pending chunk onto the queue if there is room.
     fn try_hand_off(&self, slot: &Arc<Slot>, st: &mut SlotState) -> bool {
         let events = std::mem::take(&mut st.pending);
-        let n = events.len() as u64;
+        let n = events.len as u64;
         match self.queue.try_send(Chunk {
             events,
             from: Some(slot.clone()),
@@ -416,12 +501,11 @@ impl Transmission {
             Ok(()) => Ok(()),
             Err(chunk) => {
                 // The core stopped while this thread waited.
-                let events = chunk.events;
-                let n = events.len() as u64;
+                let n = chunk.events.len as u64;
                 self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
                 self.shared.stats.add(Counter::Received, n);
-                for ev in events {
-                    self.drop_closed(ev, "client closed before the event was queued");
+                for (metadata, at) in chunk.events.into_meta() {
+                    self.drop_closed(metadata, at, "client closed before the event was queued");
                 }
                 Err(crate::SendError::Closed)
             }
@@ -436,7 +520,11 @@ impl Transmission {
             return Err(crate::SendError::Closed);
         }
         let chunk = Chunk {
-            events: vec![event],
+            events: Pending {
+                events: vec![event],
+                packed: Vec::new(),
+                len: 1,
+            },
             from: None,
         };
         if self.block_on_send {
@@ -449,12 +537,15 @@ impl Transmission {
                 self.shared.wake_worker();
                 Ok(())
             }
-            Err(TrySendError::Full(mut c)) => match c.events.pop() {
-                Some(ev) => Err(self.overflow(ev)),
+            Err(TrySendError::Full(mut c)) => match c.events.events.pop() {
+                Some(mut ev) => {
+                    let at = ev.timestamp;
+                    Err(self.overflow(ev.take_metadata(), at))
+                }
                 None => Err(crate::SendError::QueueFull),
             },
             Err(TrySendError::Disconnected(mut c)) => {
-                if let Some(ev) = c.events.pop() {
+                if let Some(ev) = c.events.events.pop() {
                     self.reject_closed(ev);
                 }
                 Err(crate::SendError::Closed)
@@ -463,17 +554,16 @@ impl Transmission {
     }
 
     /// Counts an event the full queue could not take.
-    fn overflow(&self, mut event: Event) -> crate::SendError {
+    fn overflow(&self, metadata: Option<Value>, at: SystemTime) -> crate::SendError {
         if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 capacity = self.capacity,
                 "insights-events: queue full, dropping events (counted in stats.dropped_overflow; this warning is shown once)"
             );
         }
-        let at = event.timestamp;
         self.shared.drop_event(
             DropReason::Overflow,
-            event.take_metadata(),
+            metadata,
             at,
             "queue full: event dropped".into(),
             false,
@@ -481,15 +571,9 @@ impl Transmission {
         crate::SendError::QueueFull
     }
 
-    fn drop_closed(&self, mut event: Event, why: &str) {
-        let at = event.timestamp;
-        self.shared.drop_event(
-            DropReason::Closed,
-            event.take_metadata(),
-            at,
-            why.to_owned(),
-            false,
-        );
+    fn drop_closed(&self, metadata: Option<Value>, at: SystemTime, why: &str) {
+        self.shared
+            .drop_event(DropReason::Closed, metadata, at, why.to_owned(), false);
     }
 
     /// Counts an event refused because the client is closed.
@@ -582,10 +666,12 @@ impl Transmission {
         // Whatever is left in the slots and the queue now will never be sent.
         let why = "client closed before the event was sent";
         let mut left = 0;
-        for event in self.shared.slots.close() {
-            left += 1;
-            self.shared.stats.add(Counter::Received, 1);
-            self.drop_closed(event, why);
+        for pending in self.shared.slots.close() {
+            for (metadata, at) in pending.into_meta() {
+                left += 1;
+                self.shared.stats.add(Counter::Received, 1);
+                self.drop_closed(metadata, at, why);
+            }
         }
         let rx = self
             .queue_rx
@@ -594,12 +680,12 @@ impl Transmission {
             .take();
         if let Some(rx) = rx {
             while let Ok(chunk) = rx.try_recv() {
-                let n = chunk.events.len() as u64;
+                let n = chunk.events.len as u64;
                 left += n;
                 self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
                 self.shared.stats.add(Counter::Received, n);
-                for event in chunk.events {
-                    self.drop_closed(event, why);
+                for (metadata, at) in chunk.events.into_meta() {
+                    self.drop_closed(metadata, at, why);
                 }
             }
             // Dropping the receiver releases any caller still waiting for

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{select, Receiver, TryRecvError};
+use serde_json::Value;
 
 use super::batch::{BatchBuilder, PushError};
 use super::local::Chunk;
+use super::packed::{self, Packed, Record};
 use super::queue::{Control, EventMeta, Shared};
 use super::stats::{Counter, DropReason};
 use super::{Outcome, Response, SendContext, Sender};
@@ -177,7 +179,7 @@ impl Worker {
     /// them (to be freed there). Returns the number of events.
     fn take_chunk(&mut self, chunk: Chunk, from_queue: bool) -> usize {
         let Chunk { mut events, from } = chunk;
-        let n = events.len();
+        let n = events.len;
         if from_queue {
             self.shared
                 .taken_from_queue
@@ -185,8 +187,22 @@ impl Worker {
             self.shared.room_made(self.queue.len());
         }
         self.shared.stats.add(Counter::Received, n as u64);
-        for event in &mut events {
-            self.process(event);
+        if events.packed.is_empty() {
+            for event in &mut events.events {
+                self.process(event);
+            }
+        } else {
+            let mut unpacked = events.events.iter_mut();
+            for record in packed::records(&events.packed) {
+                match record {
+                    Record::Ref => {
+                        if let Some(event) = unpacked.next() {
+                            self.process(event);
+                        }
+                    }
+                    Record::Packed(p) => self.process_packed(&p),
+                }
+            }
         }
         let left = match from {
             Some(slot) => slot.give_back(events, from_queue),
@@ -343,12 +359,28 @@ impl Worker {
                 format!("field `{field}`: non-finite number cannot be represented in JSON");
             return drop(&self.shared, event, DropReason::Invalid, reason);
         }
-        match self
+        let pushed = self
             .batch
-            .push(event, &self.config.fields, self.config.max_event_bytes)
-        {
+            .push(event, &self.config.fields, self.config.max_event_bytes);
+        let at = event.timestamp;
+        self.pushed(pushed, event.take_metadata(), at);
+    }
+
+    /// Checks and encodes one packed event. The checks that need the
+    /// struct ran on the sending thread (see `Client::send_typed`).
+    fn process_packed(&mut self, p: &Packed<'_>) {
+        let pushed = self
+            .batch
+            .push_packed(p, &self.config.fields, self.config.max_event_bytes);
+        self.pushed(pushed, None, p.head.at);
+    }
+
+    /// Records an event's place in the batch (or why it has none), and
+    /// sends the batch when it is full.
+    fn pushed(&mut self, pushed: Result<(), PushError>, metadata: Option<Value>, at: SystemTime) {
+        match pushed {
             Ok(()) => {
-                self.meta.push((event.take_metadata(), event.timestamp));
+                self.meta.push((metadata, at));
                 if self.batch_started.is_none() {
                     self.batch_started = Some(Instant::now());
                 }
@@ -358,9 +390,15 @@ impl Worker {
                     "event is {n} bytes of JSON, over the limit of {}",
                     self.config.max_event_bytes
                 );
-                return drop(&self.shared, event, DropReason::TooLarge, reason);
+                return self
+                    .shared
+                    .drop_event(DropReason::TooLarge, metadata, at, reason, true);
             }
-            Err(PushError::Invalid(e)) => return drop(&self.shared, event, DropReason::Invalid, e),
+            Err(PushError::Invalid(e)) => {
+                return self
+                    .shared
+                    .drop_event(DropReason::Invalid, metadata, at, e, true)
+            }
         }
         if self.batch.byte_len() > self.config.batch_max_bytes && self.batch.len() > 1 {
             // The newest event would push the batch over the byte limit:

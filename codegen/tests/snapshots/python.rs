@@ -314,6 +314,44 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
+        fn pack(
+            &self,
+            p: &mut ::insights_events::__private::Packer<'_>,
+        ) -> Result<(), ::serde_json::Error> {
+            p.json("{\"event_type\":\"asgi.request\"");
+            p.json(",\"path\":");
+            p.value(&self.path)?;
+            p.json(",\"method\":");
+            p.value(&self.method)?;
+            if let Some(v) = &self.status {
+                p.json(",\"status\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.duration {
+                p.json(",\"duration\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.params {
+                p.json(",\"params\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.request_id {
+                p.json(",\"request_id\":");
+                p.value(v)?;
+            }
+            for (k, v) in &self.extra {
+                if !matches!(
+                    k.as_str(), "event_type" | "path" | "method" | "status" | "duration"
+                    | "params" | "request_id"
+                ) {
+                    p.json(",");
+                    p.key(k)?;
+                    p.value(v)?;
+                }
+            }
+            p.json("}");
+            Ok(())
+        }
     }
     /// Celery: task finished
     ///
@@ -679,6 +717,54 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
+        fn pack(
+            &self,
+            p: &mut ::insights_events::__private::Packer<'_>,
+        ) -> Result<(), ::serde_json::Error> {
+            p.json("{\"event_type\":\"celery.task_finished\"");
+            p.json(",\"task_id\":");
+            p.value(&self.task_id)?;
+            p.json(",\"task_name\":");
+            p.value(&self.task_name)?;
+            p.json(",\"state\":");
+            p.value(&self.state)?;
+            if let Some(v) = &self.retries {
+                p.json(",\"retries\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.group {
+                p.json(",\"group\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.duration {
+                p.json(",\"duration\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.args {
+                p.json(",\"args\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.kwargs {
+                p.json(",\"kwargs\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.request_id {
+                p.json(",\"request_id\":");
+                p.value(v)?;
+            }
+            for (k, v) in &self.extra {
+                if !matches!(
+                    k.as_str(), "event_type" | "task_id" | "task_name" | "state" |
+                    "retries" | "group" | "duration" | "args" | "kwargs" | "request_id"
+                ) {
+                    p.json(",");
+                    p.key(k)?;
+                    p.value(v)?;
+                }
+            }
+            p.json("}");
+            Ok(())
+        }
     }
     /// DB: query
     ///
@@ -907,6 +993,36 @@ pub mod python {
             for (k, v) in self.extra.iter_mut() {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
+        }
+        fn pack(
+            &self,
+            p: &mut ::insights_events::__private::Packer<'_>,
+        ) -> Result<(), ::serde_json::Error> {
+            p.json("{\"event_type\":\"db.query\"");
+            p.json(",\"query\":");
+            p.value(&self.query)?;
+            p.json(",\"duration\":");
+            p.value(&self.duration)?;
+            if let Some(v) = &self.params {
+                p.json(",\"params\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.request_id {
+                p.json(",\"request_id\":");
+                p.value(v)?;
+            }
+            for (k, v) in &self.extra {
+                if !matches!(
+                    k.as_str(), "event_type" | "query" | "duration" | "params" |
+                    "request_id"
+                ) {
+                    p.json(",");
+                    p.key(k)?;
+                    p.value(v)?;
+                }
+            }
+            p.json("}");
+            Ok(())
         }
     }
     /// Django: request
@@ -1269,6 +1385,56 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
+        fn pack(
+            &self,
+            p: &mut ::insights_events::__private::Packer<'_>,
+        ) -> Result<(), ::serde_json::Error> {
+            p.json("{\"event_type\":\"django.request\"");
+            p.json(",\"path\":");
+            p.value(&self.path)?;
+            p.json(",\"method\":");
+            p.value(&self.method)?;
+            if let Some(v) = &self.status {
+                p.json(",\"status\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.view {
+                p.json(",\"view\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.module {
+                p.json(",\"module\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.app {
+                p.json(",\"app\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.duration {
+                p.json(",\"duration\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.params {
+                p.json(",\"params\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.request_id {
+                p.json(",\"request_id\":");
+                p.value(v)?;
+            }
+            for (k, v) in &self.extra {
+                if !matches!(
+                    k.as_str(), "event_type" | "path" | "method" | "status" | "view" |
+                    "module" | "app" | "duration" | "params" | "request_id"
+                ) {
+                    p.json(",");
+                    p.key(k)?;
+                    p.value(v)?;
+                }
+            }
+            p.json("}");
+            Ok(())
+        }
     }
     /// Flask: request
     ///
@@ -1604,6 +1770,52 @@ pub mod python {
             for (k, v) in self.extra.iter_mut() {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
+        }
+        fn pack(
+            &self,
+            p: &mut ::insights_events::__private::Packer<'_>,
+        ) -> Result<(), ::serde_json::Error> {
+            p.json("{\"event_type\":\"flask.request\"");
+            p.json(",\"path\":");
+            p.value(&self.path)?;
+            p.json(",\"method\":");
+            p.value(&self.method)?;
+            if let Some(v) = &self.status {
+                p.json(",\"status\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.view {
+                p.json(",\"view\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.blueprint {
+                p.json(",\"blueprint\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.duration {
+                p.json(",\"duration\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.params {
+                p.json(",\"params\":");
+                p.value(v)?;
+            }
+            if let Some(v) = &self.request_id {
+                p.json(",\"request_id\":");
+                p.value(v)?;
+            }
+            for (k, v) in &self.extra {
+                if !matches!(
+                    k.as_str(), "event_type" | "path" | "method" | "status" | "view" |
+                    "blueprint" | "duration" | "params" | "request_id"
+                ) {
+                    p.json(",");
+                    p.key(k)?;
+                    p.value(v)?;
+                }
+            }
+            p.json("}");
+            Ok(())
         }
     }
 }
