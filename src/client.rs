@@ -172,23 +172,17 @@ impl Client {
             return self.send(Event::from_typed(typed));
         }
         let sample_rate = match inner.kind {
-            BackendKind::Honeycomb => {
-                let rate = config.honeycomb_sample_rate.max(1);
-                if !sampling::honeycomb_keep(rate) {
-                    inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
-                    return Ok(());
-                }
-                Some(rate)
-            }
-            _ => {
-                let rate = config.sample_rate;
-                if rate < 100 && !sampling::honeybadger_keep(typed.request_id_str(), rate) {
-                    inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
-                    return Ok(());
-                }
-                None
-            }
+            BackendKind::Honeycomb => Some(self.honeycomb_rate(None)),
+            _ => None,
         };
+        let keep = match sample_rate {
+            Some(rate) => sampling::honeycomb_keep(rate),
+            None => honeybadger_keeps(config.sample_rate, || typed.request_id_str()),
+        };
+        if !keep {
+            inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
+            return Ok(());
+        }
         let head = Head {
             at: SystemTime::now(),
             sample_rate,
@@ -208,13 +202,9 @@ impl Client {
 
     /// The sampling decision for this client's backend.
     fn keep(&self, event: &mut Event) -> bool {
-        let config = &self.inner.config;
         match self.inner.kind {
             BackendKind::Honeycomb => {
-                let rate = event
-                    .sample_rate
-                    .unwrap_or(config.honeycomb_sample_rate)
-                    .max(1);
+                let rate = self.honeycomb_rate(event.sample_rate);
                 event.sample_rate = Some(rate);
                 sampling::honeycomb_keep(rate)
             }
@@ -222,11 +212,17 @@ impl Client {
                 let rate = event
                     .sample_rate
                     .or_else(|| hb_override(event))
-                    .unwrap_or(config.sample_rate);
-                // At 100% there is nothing to decide: skip the lookup.
-                rate >= 100 || sampling::honeybadger_keep(event.request_id(), rate)
+                    .unwrap_or(self.inner.config.sample_rate);
+                honeybadger_keeps(rate, || event.request_id())
             }
         }
+    }
+
+    /// The Honeycomb sample rate of an event ("one in N", at least 1).
+    fn honeycomb_rate(&self, per_event: Option<u32>) -> u32 {
+        per_event
+            .unwrap_or(self.inner.config.honeycomb_sample_rate)
+            .max(1)
     }
 
     /// Waits until every event sent before this call has been delivered or
@@ -267,6 +263,12 @@ impl Client {
             .stats
             .snapshot(self.inner.core.queue_len())
     }
+}
+
+/// Honeybadger's decision for an event at `rate` percent.
+fn honeybadger_keeps<'a>(rate: u32, request_id: impl FnOnce() -> Option<&'a str>) -> bool {
+    // At 100% there is nothing to decide: skip the lookup and the hash.
+    rate >= 100 || sampling::honeybadger_keep(request_id(), rate)
 }
 
 /// `_hb.sample_rate`, honeybadger-python's per-event override.

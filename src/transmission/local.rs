@@ -4,7 +4,9 @@
 //! event goes into the slot's `pending` chunk (an uncontended lock: only the
 //! owning thread and, now and then, the worker take it), and a full chunk
 //! goes onto the bounded queue in one operation, so the queue's shared
-//! cache lines are touched once per chunk instead of once per event.
+//! cache lines are touched once per chunk instead of once per event. A
+//! typed event is packed into the chunk as bytes (`super::packed`); other
+//! events go in whole.
 //!
 //! The worker gives each processed chunk back to the slot it came from, and
 //! the owning thread frees those events the next time it hands off a chunk.

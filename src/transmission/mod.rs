@@ -1,8 +1,8 @@
 //! The transmission core: one path from `send()` to a backend.
 //!
 //! ```text
-//! send() ──► this thread's slot (up to 32 events) ──► queue (bounded, in chunks)
-//!                 ▲                                         │
+//! send() ──► this thread's slot (up to 32 events, ──► queue (bounded, in chunks)
+//!                 ▲  typed ones packed as bytes)            │
 //!                 └── processed events, freed here ◄── worker thread: hooks,
 //!                                                      filters, checks,
 //!                                                      serialization, batching
