@@ -261,6 +261,19 @@ impl Packer<'_> {
         Ok(())
     }
 
+    /// A float segment (`tag` and its bits), or `null` for a non-finite
+    /// float, as serde_json writes it.
+    #[inline]
+    fn float(&mut self, finite: bool, tag: u8, bits: &[u8]) {
+        if !finite {
+            self.lit(b"null");
+            return;
+        }
+        self.close();
+        self.buf.push(tag);
+        self.buf.extend_from_slice(bits);
+    }
+
     /// `{"variant":`, the opening of an externally tagged enum variant.
     fn open_variant(&mut self, variant: &str) {
         self.lit_open();
@@ -291,22 +304,11 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         Ok(())
     });
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        // As serde_json: a non-finite float is written as `null`.
-        if !v.is_finite() {
-            return self.serialize_unit();
-        }
-        self.close();
-        self.buf.push(F32);
-        self.buf.extend_from_slice(&v.to_bits().to_le_bytes());
+        self.float(v.is_finite(), F32, &v.to_bits().to_le_bytes());
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        if !v.is_finite() {
-            return self.serialize_unit();
-        }
-        self.close();
-        self.buf.push(F64);
-        self.buf.extend_from_slice(&v.to_bits().to_le_bytes());
+        self.float(v.is_finite(), F64, &v.to_bits().to_le_bytes());
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
