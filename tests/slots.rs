@@ -205,3 +205,140 @@ fn many_short_lived_threads_lose_nothing() {
     assert_eq!(c.stats().sent, 600);
     balanced(&c);
 }
+
+/// `thread:seq`, the key the order tests give each event.
+fn key(t: u64, i: u64) -> String {
+    format!("{t}:{i}")
+}
+
+/// Each thread's sequence numbers, in delivery order.
+fn seqs_by_thread(recorder: &MemorySender, threads: u64) -> Vec<Vec<u64>> {
+    let mut out = vec![Vec::new(); threads as usize];
+    for e in recorder.events() {
+        let q = e.fields["query"].as_str().expect("query");
+        let (t, i) = q.split_once(':').expect("thread:seq");
+        out[t.parse::<usize>().unwrap()].push(i.parse().unwrap());
+    }
+    out
+}
+
+/// Sends event `i` of thread `t`: a typed event (packed into the thread's
+/// spool without a lock), or, one in three, a hand-built one (a reference
+/// record in the spool, under the lock).
+fn send_mixed(c: &Client, t: u64, i: u64) -> Result<(), SendError> {
+    if i % 3 == 0 {
+        let mut ev = c.new_event();
+        ev.add_field("event_type", "db.query")
+            .add_field("query", key(t, i));
+        ev.send()
+    } else {
+        DbQuery::new(key(t, i), i as f64 * 0.5).send_with(c)
+    }
+}
+
+#[test]
+fn typed_and_hand_built_events_of_a_thread_keep_their_order() {
+    let recorder = MemorySender::new();
+    let c = Client::new(
+        Config::new()
+            .backend(Backend::Custom(recorder.clone().into()))
+            .max_queue_size(64)
+            .block_on_send(true),
+    )
+    .unwrap();
+    const N: u64 = 5_000;
+    std::thread::scope(|s| {
+        for t in 0..2u64 {
+            let c = &c;
+            s.spawn(move || {
+                for i in 0..N {
+                    send_mixed(c, t, i).unwrap();
+                    if i % 701 == 0 {
+                        // The worker takes what the slots hold, mid-chunk.
+                        assert!(c.flush(LONG).completed);
+                    }
+                }
+            });
+        }
+    });
+    assert!(c.flush(LONG).completed);
+    let seqs = seqs_by_thread(&recorder, 2);
+    for (t, seqs) in seqs.iter().enumerate() {
+        assert_eq!(seqs, &(0..N).collect::<Vec<_>>(), "thread {t}");
+    }
+    assert_eq!(c.stats().sent, 2 * N);
+    balanced(&c);
+}
+
+#[test]
+fn with_a_full_queue_what_is_delivered_keeps_its_order_and_the_rest_is_counted() {
+    let recorder = MemorySender::new();
+    let c = Client::new(
+        Config::new()
+            .backend(Backend::Custom(recorder.clone().into()))
+            .max_queue_size(32),
+    )
+    .unwrap();
+    const N: u64 = 20_000;
+    let mut refused = 0;
+    for i in 0..N {
+        match send_mixed(&c, 0, i) {
+            Ok(()) => {}
+            Err(SendError::QueueFull) => refused += 1,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(c.flush(LONG).completed);
+    let seqs = seqs_by_thread(&recorder, 1).remove(0);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "out of order");
+    let s = c.stats();
+    assert_eq!(s.attempted, N);
+    assert_eq!(s.sent, seqs.len() as u64);
+    assert_eq!(s.dropped_overflow, refused);
+    assert_eq!(s.sent + s.dropped_overflow, N, "{s:?}");
+    balanced(&c);
+}
+
+#[test]
+fn sends_racing_close_are_all_accounted_for() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    for _ in 0..5 {
+        let recorder = MemorySender::new();
+        let c =
+            Client::new(Config::new().backend(Backend::Custom(recorder.clone().into()))).unwrap();
+        let calls = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for t in 0..2u64 {
+                let (c, calls) = (&c, &calls);
+                s.spawn(move || {
+                    for i in 0..2_000_000 {
+                        calls.fetch_add(1, Ordering::Relaxed);
+                        match send_mixed(c, t, i) {
+                            Ok(()) | Err(SendError::QueueFull) => {}
+                            Err(SendError::Closed) => break,
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                });
+            }
+            // Close while both threads are sending.
+            let deadline = std::time::Instant::now() + LONG;
+            while c.stats().attempted < 10_000 && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            c.close(LONG);
+        });
+        // The threads have exited: an event a thread published after the
+        // close took its slot's records is counted as dropped by then.
+        let s = c.stats();
+        let calls = calls.load(Ordering::Relaxed);
+        assert_eq!(s.attempted, calls, "{s:?}");
+        assert_eq!(s.sent, recorder.len() as u64);
+        assert_eq!(
+            s.sent + s.dropped_closed + s.dropped_overflow,
+            calls,
+            "{s:?}"
+        );
+        balanced(&c);
+    }
+}

@@ -4,9 +4,25 @@
 //! event goes into the slot's `pending` chunk (an uncontended lock: only the
 //! owning thread and, now and then, the worker take it), and a full chunk
 //! goes onto the bounded queue in one operation, so the queue's shared
-//! cache lines are touched once per chunk instead of once per event. A
-//! typed event is packed into the chunk as bytes (`super::packed`); other
-//! events go in whole.
+//! cache lines are touched once per chunk instead of once per event.
+//!
+//! In a client that packs typed events (`super::packed`), the slot's records
+//! go into a *spool* instead: a buffer the owning thread appends to without
+//! taking the lock. A typed event is packed into a scratch buffer that never
+//! leaves the thread, copied to the end of the spool, and published with one
+//! release store of the spool's length; the lock is taken once per chunk,
+//! when the spool is full and its records are sealed into a chunk for the
+//! queue (the buffer itself becomes the chunk). A lock per event cost more
+//! than the rest of a typed send: releasing it waits until every byte
+//! written to the spool's cache lines, which the worker read last, has
+//! reached this core. Events that are not packed go in under the lock, as a
+//! reference record in the spool and the event in `spool_events`, so a
+//! thread's events stay in order.
+//!
+//! The spool buffer belongs to the owning thread: only it writes, moves or
+//! frees it, and it moves or frees it only under the lock. The worker reads
+//! the published records under the lock and copies them out (see
+//! [`Slot::take_all`]).
 //!
 //! The worker gives each processed chunk back to the slot it came from, and
 //! the owning thread frees those events the next time it hands off a chunk.
@@ -18,20 +34,35 @@
 //! typed events (see `crate::blocks`).
 //!
 //! A thread that sends a few events and then goes quiet does not hold them
-//! back: the worker takes partial chunks from the slots whenever the queue is
-//! empty, on flush and on close, and a send into an empty slot wakes the
-//! worker if it is parked.
+//! back: the worker takes partial chunks (and published spool records) from
+//! the slots whenever the queue is empty, on flush and on close, and a send
+//! into an empty slot wakes the worker if it is parked. A spool append does
+//! not take the lock, so it can miss the worker going to sleep at that very
+//! moment; while threads hold spools the worker therefore sleeps at most
+//! [`SPOOL_RECHECK`] at a time.
 //!
-//! What a slot holds is bounded: at most one chunk of pending events and
-//! [`MAX_SPENT`] chunks of processed events waiting to be freed (released
-//! by the worker when it goes idle).
+//! What a slot holds is bounded: at most one chunk of pending events, one
+//! spool, and [`MAX_SPENT`] chunks of processed events waiting to be freed
+//! (released by the worker when it goes idle).
+//!
+//! A send that races `close()` (it started before `close` and publishes to
+//! the spool after `close` took the slot's records) is not lost silently:
+//! the thread counts it as dropped (closed) at its next send or when it
+//! exits.
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use crate::event::Event;
+use crate::padded::Padded;
 
+use super::packed::{self, Record};
 use super::queue::Shared;
+use super::stats::{Counter, DropReason};
 
 /// Largest number of events a thread gathers before handing them off.
 pub(crate) const MAX_CHUNK: usize = 32;
@@ -41,6 +72,14 @@ pub(crate) const MAX_CHUNK: usize = 32;
 /// between two hand-offs of a fast sender; when the worker goes idle it
 /// frees what quiet threads left (see [`Registry::release_spent`]).
 pub(crate) const MAX_SPENT: usize = 16;
+
+/// Bytes of a spool buffer: a chunk of typical packed events. A record
+/// that does not fit in a fresh one gets a buffer of its size.
+const SPOOL_BYTES: usize = MAX_CHUNK * 256;
+
+/// Longest the worker sleeps while threads hold spools: the bound on how
+/// late a spool append that raced the worker going to sleep is seen.
+pub(crate) const SPOOL_RECHECK: Duration = Duration::from_millis(250);
 
 /// Events gathered by one thread: in a client that packs typed events
 /// (see `super::packed`), a record for every event in `packed`, with the
@@ -61,11 +100,8 @@ impl Pending {
         self.len == 0
     }
 
-    /// Adds an event that is not packed.
-    pub(crate) fn push_event(&mut self, ev: Event, packing: bool) {
-        if packing {
-            super::packed::push_ref(&mut self.packed);
-        }
+    /// Adds an event (a client that does not pack).
+    pub(crate) fn push_event(&mut self, ev: Event) {
         self.events.push(ev);
         self.len += 1;
     }
@@ -95,10 +131,10 @@ impl Pending {
         if self.packed.is_empty() {
             return events.filter_map(|ev| take(Some(ev))).collect();
         }
-        super::packed::records(&self.packed)
+        packed::records(&self.packed)
             .filter_map(|rec| match rec {
-                super::packed::Record::Ref => take(events.next()),
-                super::packed::Record::Packed(p) => Some((None, p.head.at)),
+                Record::Ref => take(events.next()),
+                Record::Packed(p) => Some((None, p.head.at)),
             })
             .collect()
     }
@@ -115,11 +151,34 @@ pub(crate) struct Chunk {
 #[derive(Default)]
 pub(crate) struct Slot {
     state: Mutex<SlotState>,
+    /// The spool's marks, on cache lines of their own.
+    marks: Padded<Marks>,
 }
+
+/// How far the owner has written its spool, and the worker read it.
+#[derive(Default)]
+struct Marks {
+    /// Bytes of whole records in the spool: stored by the owner after each
+    /// record (release), read by the worker under the lock (acquire).
+    committed: AtomicUsize,
+    /// Bytes of the spool the worker has taken: written under the lock,
+    /// read by the owner without it (to know whether to wake the worker).
+    taken: AtomicUsize,
+}
+
+/// The start of a spool buffer, for the worker to read under the lock.
+struct SpoolPtr(NonNull<u8>);
+
+// SAFETY: the pointer is only dereferenced under the slot's lock, for the
+// bytes the owner published (`[taken, committed)`), which it no longer
+// writes; the owner frees or moves the buffer only under the lock, after
+// clearing the pointer.
+unsafe impl Send for SpoolPtr {}
 
 #[derive(Default)]
 pub(crate) struct SlotState {
-    /// Events sent and not yet handed to the queue.
+    /// Events sent and not yet handed to the queue (in a client that packs:
+    /// a sealed spool, waiting for room on the queue).
     pub(crate) pending: Pending,
     /// Processed chunks, for the owning thread to free.
     pub(crate) spent: Vec<Pending>,
@@ -130,6 +189,22 @@ pub(crate) struct SlotState {
     pub(crate) owner_gone: bool,
     /// The client was closed: nothing more is accepted.
     pub(crate) closed: bool,
+    /// The owner's spool buffer, if it has one.
+    spool: Option<SpoolPtr>,
+    /// The events of the reference records in the spool not taken yet.
+    spool_events: Vec<Event>,
+}
+
+impl SlotState {
+    /// Whether the owner has a spool buffer.
+    pub(crate) fn has_spool(&self) -> bool {
+        self.spool.is_some()
+    }
+
+    /// Keeps the event of a reference record appended to the spool.
+    pub(crate) fn push_spooled(&mut self, ev: Event) {
+        self.spool_events.push(ev);
+    }
 }
 
 impl Slot {
@@ -150,6 +225,61 @@ impl Slot {
         }
         st.spent.push(events);
         None
+    }
+
+    /// The spool's published records not taken yet (under the lock).
+    fn spooled<'a>(&self, st: &'a SlotState) -> (&'a [u8], usize) {
+        let Some(ptr) = &st.spool else {
+            return (&[], 0);
+        };
+        let committed = self.marks.committed.load(Ordering::Acquire);
+        let taken = self.marks.taken.load(Ordering::Relaxed);
+        if committed <= taken {
+            return (&[], committed);
+        }
+        // SAFETY: `st` is borrowed from the guard, so the owner cannot move
+        // or free the buffer meanwhile; it wrote `[taken, committed)` before
+        // its release store of `committed`, and writes only past it.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(ptr.0.as_ptr().add(taken), committed - taken) };
+        (bytes, committed)
+    }
+
+    /// Whether the slot holds events the worker has not taken.
+    pub(crate) fn holds(&self, st: &SlotState) -> bool {
+        !st.pending.is_empty() || !self.spooled(st).0.is_empty()
+    }
+
+    /// Events the slot holds (for the stats).
+    fn held(&self, st: &SlotState) -> usize {
+        st.pending.len + packed::records(self.spooled(st).0).count()
+    }
+
+    /// Moves the spool's records not taken yet to the end of `out`, with
+    /// their events (under the lock).
+    fn take_spool(&self, st: &mut SlotState, out: &mut Pending) {
+        let (bytes, committed) = self.spooled(st);
+        if bytes.is_empty() {
+            return;
+        }
+        let (mut n, mut refs) = (0, 0);
+        for rec in packed::records(bytes) {
+            n += 1;
+            refs += usize::from(matches!(rec, Record::Ref));
+        }
+        out.packed.extend_from_slice(bytes);
+        out.len += n;
+        let refs = refs.min(st.spool_events.len());
+        out.events.extend(st.spool_events.drain(..refs));
+        self.marks.taken.store(committed, Ordering::Release);
+    }
+
+    /// Takes every event the slot holds, in order: the pending chunk, then
+    /// the spool's records (under the lock).
+    pub(crate) fn take_all(&self, st: &mut SlotState) -> Pending {
+        let mut out = std::mem::take(&mut st.pending);
+        self.take_spool(st, &mut out);
+        out
     }
 }
 
@@ -185,9 +315,9 @@ impl Registry {
     /// hold nothing more.
     pub(crate) fn slots(&self) -> Vec<Arc<Slot>> {
         let mut st = self.lock();
-        st.slots.retain(|s| {
-            let s = s.lock();
-            !(s.owner_gone && s.pending.is_empty() && s.in_queue == 0)
+        st.slots.retain(|slot| {
+            let s = slot.lock();
+            !(s.owner_gone && !slot.holds(&s) && s.in_queue == 0)
         });
         st.slots.clone()
     }
@@ -204,10 +334,14 @@ impl Registry {
 
     /// Events waiting in slots (for the stats).
     pub(crate) fn pending(&self) -> usize {
-        self.lock().slots.iter().map(|s| s.lock().pending.len).sum()
+        self.lock()
+            .slots
+            .iter()
+            .map(|slot| slot.held(&slot.lock()))
+            .sum()
     }
 
-    /// Closes every slot and returns what was still pending in them.
+    /// Closes every slot and returns what was still in them.
     pub(crate) fn close(&self) -> Vec<Pending> {
         let mut st = self.lock();
         st.closed = true;
@@ -215,45 +349,254 @@ impl Registry {
         for slot in st.slots.drain(..) {
             let mut s = slot.lock();
             s.closed = true;
-            left.push(std::mem::take(&mut s.pending));
+            left.push(slot.take_all(&mut s));
             s.spent.clear();
         }
         left
     }
 }
 
+/// A spool buffer, as its owning thread holds it.
+struct OwnSpool {
+    ptr: NonNull<u8>,
+    cap: usize,
+    /// Bytes written (and published).
+    len: usize,
+    /// Records written since the buffer was installed.
+    count: usize,
+}
+
+impl OwnSpool {
+    /// Takes over `buf`'s allocation (at least `min` bytes).
+    fn new(buf: Vec<u8>, min: usize) -> OwnSpool {
+        let mut buf = if buf.capacity() >= min {
+            buf
+        } else {
+            Vec::with_capacity(min.max(SPOOL_BYTES))
+        };
+        buf.clear();
+        let mut buf = ManuallyDrop::new(buf);
+        OwnSpool {
+            // A vector's pointer is never null.
+            ptr: NonNull::new(buf.as_mut_ptr()).unwrap_or(NonNull::dangling()),
+            cap: buf.capacity(),
+            len: 0,
+            count: 0,
+        }
+    }
+
+    /// Turns the buffer back into a vector of its `len` bytes.
+    ///
+    /// # Safety
+    /// Only under the slot's lock, with the slot's pointer to it cleared.
+    unsafe fn into_vec(self) -> Vec<u8> {
+        // SAFETY: `ptr` and `cap` come from a vector (`new`), whose first
+        // `len` bytes were written.
+        unsafe { Vec::from_raw_parts(self.ptr.as_ptr(), self.len, self.cap) }
+    }
+}
+
+/// What a thread keeps for its slot of one client, besides the slot.
+pub(crate) struct Own {
+    /// An emptied chunk buffer, reused as the next `pending` or spool.
+    pub(crate) spare: Pending,
+    /// The spool buffer (a client that packs).
+    spool: Option<OwnSpool>,
+    /// Where a typed event is packed before it is copied to the spool.
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl Own {
+    /// Appends `self.scratch` to the spool without the lock, if the spool
+    /// has room and its chunk is not full. Returns `None` when it did not
+    /// (the caller takes the lock: [`Own::room`]), else whether the worker
+    /// had taken everything before it (to wake the worker).
+    #[inline]
+    pub(crate) fn try_append(&mut self, slot: &Slot, chunk: usize) -> Option<bool> {
+        let sp = self.spool.as_mut()?;
+        let n = self.scratch.len();
+        if sp.count >= chunk || sp.cap - sp.len < n {
+            return None;
+        }
+        let before = sp.len;
+        // SAFETY: `[len, len + n)` is inside the buffer (checked above) and
+        // past the published bytes: nobody reads it until the store below.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.scratch.as_ptr(), sp.ptr.as_ptr().add(before), n);
+        }
+        sp.len += n;
+        sp.count += 1;
+        slot.marks.committed.store(sp.len, Ordering::Release);
+        Some(slot.marks.taken.load(Ordering::Relaxed) == before)
+    }
+
+    /// Whether the spool can take a record of `n` bytes without sealing.
+    pub(crate) fn fits(&self, n: usize, chunk: usize) -> bool {
+        self.spool
+            .as_ref()
+            .is_some_and(|sp| sp.count < chunk && sp.cap - sp.len >= n)
+    }
+
+    /// Whether the worker has taken every record of the spool (under the
+    /// lock).
+    pub(crate) fn drained(&self, slot: &Slot) -> bool {
+        self.spool.as_ref().map_or(true, |sp| {
+            slot.marks.taken.load(Ordering::Relaxed) == sp.len
+        })
+    }
+
+    /// Seals the spool's records into `st.pending` (under the lock); the
+    /// buffer itself becomes the chunk when nothing was taken from it and
+    /// nothing is pending, else the records are copied.
+    pub(crate) fn seal(&mut self, slot: &Slot, st: &mut SlotState) {
+        let Some(sp) = self.spool.as_mut() else {
+            return;
+        };
+        let whole = slot.marks.taken.load(Ordering::Relaxed) == 0;
+        if sp.len > 0 && whole && st.pending.is_empty() {
+            let count = sp.count;
+            st.spool = None;
+            slot.marks.committed.store(0, Ordering::Release);
+            let Some(sp) = self.spool.take() else { return };
+            // SAFETY: under the lock, the slot's pointer cleared.
+            let packed = unsafe { sp.into_vec() };
+            st.pending = Pending {
+                events: std::mem::replace(
+                    &mut st.spool_events,
+                    std::mem::take(&mut self.spare.events),
+                ),
+                packed,
+                len: count,
+            };
+            return;
+        }
+        let mut pending = std::mem::take(&mut st.pending);
+        slot.take_spool(st, &mut pending);
+        st.pending = pending;
+        sp.len = 0;
+        sp.count = 0;
+        slot.marks.committed.store(0, Ordering::Release);
+        slot.marks.taken.store(0, Ordering::Release);
+    }
+
+    /// Makes sure there is a spool with room for `n` bytes, after a seal
+    /// (under the lock).
+    pub(crate) fn install(&mut self, st: &mut SlotState, n: usize) {
+        if self.spool.is_some() {
+            return;
+        }
+        let sp = OwnSpool::new(std::mem::take(&mut self.spare.packed), n);
+        st.spool = Some(SpoolPtr(sp.ptr));
+        self.spool = Some(sp);
+    }
+
+    /// Appends a record under the lock, after [`Own::install`] (and a
+    /// seal, if the spool had no room).
+    pub(crate) fn append_locked(&mut self, slot: &Slot, record: &[u8]) {
+        let Some(sp) = self.spool.as_mut() else {
+            return;
+        };
+        let n = record.len();
+        if sp.cap - sp.len < n {
+            return;
+        }
+        // SAFETY: as in `try_append`; the lock is held besides.
+        unsafe {
+            std::ptr::copy_nonoverlapping(record.as_ptr(), sp.ptr.as_ptr().add(sp.len), n);
+        }
+        sp.len += n;
+        sp.count += 1;
+        slot.marks.committed.store(sp.len, Ordering::Release);
+    }
+
+    /// Counts as dropped what a closed slot's spool received after the
+    /// close took its records (under the lock).
+    pub(crate) fn drop_stranded(&mut self, slot: &Slot, st: &mut SlotState, shared: &Shared) {
+        let mut left = Pending::default();
+        slot.take_spool(st, &mut left);
+        for (metadata, at) in left.into_meta() {
+            shared.stats.add(Counter::Received, 1);
+            shared.drop_event(
+                DropReason::Closed,
+                metadata,
+                at,
+                "client closed before the event was sent".into(),
+                false,
+            );
+        }
+    }
+
+    /// Frees the spool buffer (under the lock, once its records are sealed
+    /// or counted).
+    fn free_spool(&mut self, st: &mut SlotState) {
+        st.spool = None;
+        if let Some(sp) = self.spool.take() {
+            // SAFETY: under the lock, the slot's pointer cleared.
+            drop(unsafe { sp.into_vec() });
+        }
+    }
+}
+
 /// This thread's slot for one client.
-struct Local {
+pub(crate) struct Local {
     core: u64,
-    slot: Arc<Slot>,
+    pub(crate) slot: Arc<Slot>,
     /// Weak: a thread that never sends again must not keep a closed
     /// client's state alive.
     shared: Weak<Shared>,
-    /// An emptied chunk buffer, reused as the next `pending`.
-    spare: Pending,
+    pub(crate) own: Own,
 }
 
-struct Locals(Vec<Local>);
+impl Local {
+    /// Runs `f` under the slot's lock; returns what it placed, and the
+    /// processed chunks to free when it handed off a chunk.
+    pub(crate) fn locked<E>(
+        &mut self,
+        ev: E,
+        f: impl FnOnce(&Arc<Slot>, &mut Own, &mut SlotState, E) -> Placed<E>,
+    ) -> (Placed<E>, Vec<Pending>) {
+        let mut st = self.slot.lock();
+        let placed = f(&self.slot, &mut self.own, &mut st, ev);
+        let spent = if matches!(
+            placed,
+            Placed::HandedOff | Placed::Full(_) | Placed::Overflow(_)
+        ) {
+            std::mem::take(&mut st.spent)
+        } else {
+            Vec::new()
+        };
+        (placed, spent)
+    }
+}
 
-impl Drop for Locals {
+impl Drop for Local {
     fn drop(&mut self) {
-        // The thread is exiting: free what it allocated, and let the worker
-        // pick up what it had not handed off yet.
-        for local in &self.0 {
-            let (spent, wake) = {
-                let mut st = local.slot.lock();
-                st.owner_gone = true;
-                (std::mem::take(&mut st.spent), !st.pending.is_empty())
-            };
-            drop(spent);
-            if wake {
-                if let Some(shared) = local.shared.upgrade() {
-                    shared.wake_worker();
+        // The thread is exiting (or the client was closed): free what it
+        // allocated, and let the worker pick up what it had not handed off.
+        let shared = self.shared.upgrade();
+        let (spent, wake) = {
+            let mut st = self.slot.lock();
+            st.owner_gone = true;
+            if st.closed {
+                if let Some(shared) = &shared {
+                    self.own.drop_stranded(&self.slot, &mut st, shared);
                 }
+            } else {
+                self.own.seal(&self.slot, &mut st);
+            }
+            self.own.free_spool(&mut st);
+            (std::mem::take(&mut st.spent), !st.pending.is_empty())
+        };
+        drop(spent);
+        if wake {
+            if let Some(shared) = shared {
+                shared.wake_worker();
             }
         }
     }
 }
+
+struct Locals(Vec<Local>);
 
 thread_local! {
     static LOCALS: RefCell<Locals> = const { RefCell::new(Locals(Vec::new())) };
@@ -273,61 +616,65 @@ pub(crate) enum Placed<E> {
     Overflow(E),
     /// The client is closed.
     Closed(E),
-    /// The event could not be packed: it takes the usual path.
-    Refused(E),
 }
 
-/// Runs `f` with this thread's slot for the client `core` (registering one
-/// the first time), and the processed events the slot had for this thread
-/// to free. Returns the event back when this thread has no usable slot (it
-/// is exiting, or the slot table is in use further up the stack), or when
-/// the client is closed and no slot can be made.
+/// Runs `f` with this thread's slot for the client `core`, registering one
+/// the first time. `None` when this thread has no usable slot (it is
+/// exiting, or the slot table is in use further up the stack), or the
+/// client is closed and no slot can be made.
+pub(crate) fn with_local<R>(
+    core: u64,
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut Local) -> R,
+) -> Option<R> {
+    LOCALS
+        .try_with(|cell| {
+            let mut locals = cell.try_borrow_mut().ok()?;
+            let idx = match locals.0.iter().position(|l| l.core == core) {
+                Some(i) => i,
+                None => {
+                    // Forget slots of clients that were closed since.
+                    locals.0.retain(|l| !l.slot.lock().closed);
+                    let slot = shared.slots.register()?;
+                    locals.0.push(Local {
+                        core,
+                        slot,
+                        shared: Arc::downgrade(shared),
+                        own: Own {
+                            spare: Pending::default(),
+                            spool: None,
+                            scratch: Vec::new(),
+                        },
+                    });
+                    locals.0.len() - 1
+                }
+            };
+            Some(f(&mut locals.0[idx]))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` under the lock of this thread's slot for the client `core` (see
+/// [`with_local`]), with the processed events the slot had for this thread
+/// to free. Returns the event back when this thread has no usable slot.
 pub(crate) fn with_slot<E>(
     core: u64,
     shared: &Arc<Shared>,
-    registry: &Registry,
     event: E,
-    f: impl FnOnce(&Arc<Slot>, &mut SlotState, &mut Pending, E) -> Placed<E>,
+    f: impl FnOnce(&Arc<Slot>, &mut Own, &mut SlotState, E) -> Placed<E>,
 ) -> Result<(Placed<E>, Vec<Pending>), E> {
     let mut event = Some(event);
-    let res = LOCALS.try_with(|cell| {
-        let mut locals = cell.try_borrow_mut().ok()?;
-        let idx = match locals.0.iter().position(|l| l.core == core) {
-            Some(i) => i,
-            None => {
-                // Forget slots of clients that were closed since.
-                locals.0.retain(|l| !l.slot.lock().closed);
-                let slot = registry.register()?;
-                locals.0.push(Local {
-                    core,
-                    slot,
-                    shared: Arc::downgrade(shared),
-                    spare: Pending::default(),
-                });
-                locals.0.len() - 1
-            }
-        };
-        let local = &mut locals.0[idx];
+    let res = with_local(core, shared, |local| {
         let ev = event.take()?;
-        let mut st = local.slot.lock();
-        let placed = f(&local.slot, &mut st, &mut local.spare, ev);
-        let spent = if matches!(
-            placed,
-            Placed::HandedOff | Placed::Full(_) | Placed::Overflow(_)
-        ) {
-            std::mem::take(&mut st.spent)
-        } else {
-            Vec::new()
-        };
-        drop(st);
-        Some((placed, spent))
+        Some(local.locked(ev, f))
     });
-    match (res, event) {
-        (Ok(Some(r)), _) => Ok(r),
-        (_, Some(ev)) => Err(ev),
+    match (res.flatten(), event) {
+        (Some(r), _) => Ok(r),
+        (None, Some(ev)) => Err(ev),
         // The event was placed but the closure gave no result: cannot
         // happen (`f` always returns); report nothing to free.
-        (_, None) => Ok((Placed::Done, Vec::new())),
+        (None, None) => Ok((Placed::Done, Vec::new())),
     }
 }
 
@@ -341,10 +688,11 @@ pub(crate) fn recycle(core: u64, mut spent: Vec<Pending>) {
     let _ = LOCALS.try_with(|cell| {
         if let Ok(mut locals) = cell.try_borrow_mut() {
             if let Some(l) = locals.0.iter_mut().find(|l| l.core == core) {
-                if l.spare.events.capacity() < buf.events.capacity()
-                    || l.spare.packed.capacity() < buf.packed.capacity()
+                let spare = &mut l.own.spare;
+                if spare.events.capacity() < buf.events.capacity()
+                    || spare.packed.capacity() < buf.packed.capacity()
                 {
-                    std::mem::swap(&mut l.spare, &mut buf);
+                    std::mem::swap(spare, &mut buf);
                 }
             }
         }

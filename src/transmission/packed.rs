@@ -87,11 +87,8 @@ pub(crate) fn pack(
     }
 }
 
-/// Appends a record that stands for the chunk's next unpacked event.
-pub(crate) fn push_ref(buf: &mut Vec<u8>) {
-    buf.extend_from_slice(&(REF_LEN as u32).to_le_bytes());
-    buf.extend_from_slice(&[KIND_REF, 0, 0, 0]);
-}
+/// A record that stands for the chunk's next unpacked event.
+pub(crate) const REF_RECORD: [u8; REF_LEN] = [REF_LEN as u8, 0, 0, 0, KIND_REF, 0, 0, 0];
 
 /// One record of a chunk.
 pub(crate) enum Record<'a> {
@@ -114,7 +111,7 @@ pub(crate) struct Records<'a> {
 }
 
 /// Iterates over the records in `buf` (written by [`pack`] and
-/// [`push_ref`]).
+/// [`REF_RECORD`]).
 pub(crate) fn records(buf: &[u8]) -> Records<'_> {
     Records { buf }
 }
@@ -512,9 +509,9 @@ mod tests {
             has_ts: true,
         };
         let mut buf = Vec::new();
-        push_ref(&mut buf);
+        buf.extend_from_slice(&REF_RECORD);
         assert!(pack(&mut buf, &head, |p| p.value(v)));
-        push_ref(&mut buf);
+        buf.extend_from_slice(&REF_RECORD);
         let recs: Vec<_> = records(&buf).collect();
         assert_eq!(recs.len(), 3);
         assert!(matches!(recs[0], Record::Ref) && matches!(recs[2], Record::Ref));

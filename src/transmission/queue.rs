@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
 
-use super::local::{self, Chunk, Pending, Placed, Registry, Slot, SlotState, MAX_CHUNK};
+use super::local::{self, Chunk, Own, Pending, Placed, Registry, Slot, SlotState, MAX_CHUNK};
 use super::packed::{self, Head};
 use super::stats::{Counter, Counters, DropReason};
 use super::worker::Worker;
@@ -29,6 +29,19 @@ pub(crate) enum Control {
         deadline: Instant,
         reply: channel::Sender<()>,
     },
+}
+
+/// How a packed event's lock-free attempt ended.
+enum Fast {
+    /// In the spool.
+    Done,
+    /// In the spool, which the worker had emptied: wake it if it is parked.
+    First,
+    /// The spool's chunk is full (or the record does not fit): take the
+    /// lock.
+    Locked,
+    /// The event cannot be packed.
+    Refused,
 }
 
 /// Per event of a batch: its metadata and timestamp (for the response).
@@ -314,19 +327,23 @@ impl Transmission {
     /// queue). Never blocks unless `block_on_send`. Touches no shared
     /// counter, and frees on this thread the events it sent earlier.
     pub(crate) fn enqueue(&self, event: Event) -> Result<(), crate::SendError> {
-        let packing = self.packing;
-        let placed = local::with_slot(
-            self.id,
-            &self.shared,
-            &self.shared.slots,
-            event,
-            |slot, st, spare, ev| {
-                self.place(slot, st, spare, ev, |p, ev| {
-                    p.push_event(ev, packing);
-                    Ok(())
-                })
-            },
-        );
+        let placed = local::with_slot(self.id, &self.shared, event, |slot, own, st, ev| {
+            if self.packing {
+                self.place_spooled(
+                    slot,
+                    own,
+                    st,
+                    ev,
+                    packed::REF_RECORD.len(),
+                    |own, st, ev| {
+                        st.push_spooled(ev);
+                        own.append_locked(slot, &packed::REF_RECORD);
+                    },
+                )
+            } else {
+                self.place(slot, &mut own.spare, st, ev)
+            }
+        });
         let (placed, spent) = match placed {
             Ok(r) => r,
             Err(event) => return self.enqueue_direct(event),
@@ -338,7 +355,6 @@ impl Transmission {
                 let at = event.timestamp;
                 Err(self.overflow(event.take_metadata(), at))
             }
-            // An event is never refused: it is back because of the close.
             Err(NotTaken::Back(event)) => {
                 self.reject_closed(event);
                 Err(crate::SendError::Closed)
@@ -352,42 +368,68 @@ impl Transmission {
         self.packing
     }
 
-    /// Packs a typed event into this thread's slot. Gives the event back
-    /// when it must take the usual path instead: it cannot be packed, this
-    /// thread has no slot, or the client is closed.
+    /// Packs a typed event into this thread's spool: without a lock, unless
+    /// the spool's chunk is full. Gives the event back when it must take
+    /// the usual path instead: it cannot be packed, this thread has no
+    /// slot, or the client is closed.
     pub(crate) fn enqueue_packed<T: crate::TypedEvent>(
         &self,
         typed: T,
         head: &Head,
     ) -> Result<Result<(), crate::SendError>, T> {
-        let placed = local::with_slot(
-            self.id,
-            &self.shared,
-            &self.shared.slots,
-            &typed,
-            |slot, st, spare, t| {
-                self.place(slot, st, spare, t, |p, t| {
-                    if packed::pack(&mut p.packed, head, |packer| t.pack(packer)) {
-                        p.len += 1;
-                        Ok(())
-                    } else {
-                        Err(t)
-                    }
-                })
-            },
-        );
-        let Ok((placed, spent)) = placed else {
+        // The common case returns a byte: moving the slow path's large
+        // result through the closures costs the store buffer a stall.
+        let fast = local::with_local(self.id, &self.shared, |local| {
+            let scratch = &mut local.own.scratch;
+            scratch.clear();
+            if !packed::pack(scratch, head, |p| typed.pack(p)) {
+                return Fast::Refused;
+            }
+            match local.own.try_append(&local.slot, self.chunk) {
+                Some(true) => Fast::First,
+                Some(false) => Fast::Done,
+                None => Fast::Locked,
+            }
+        });
+        match fast {
+            Some(Fast::Done) => return Ok(Ok(())),
+            Some(Fast::First) => {
+                self.shared.wake_worker();
+                return Ok(Ok(()));
+            }
+            Some(Fast::Refused) | None => return Err(typed),
+            Some(Fast::Locked) => {}
+        }
+        let placed = self.append_packed_locked();
+        let Some((placed, spent)) = placed else {
             return Err(typed);
         };
         local::recycle(self.id, spent);
         match self.placed(placed) {
             Ok(r) => Ok(r),
-            Err(NotTaken::Overflow(_)) => {
+            Err(NotTaken::Overflow(())) => {
                 drop(typed);
                 Ok(Err(self.overflow(None, head.at)))
             }
-            Err(NotTaken::Back(_)) => Err(typed),
+            Err(NotTaken::Back(())) => Err(typed),
         }
+    }
+
+    /// The locked part of [`Transmission::enqueue_packed`], once a packed
+    /// record (in the thread's scratch buffer) did not go into the spool
+    /// without the lock: once per chunk.
+    #[inline(never)]
+    fn append_packed_locked(&self) -> Option<(Placed<()>, Vec<Pending>)> {
+        local::with_local(self.id, &self.shared, |local| {
+            let n = local.own.scratch.len();
+            local.locked((), |slot, own, st, ()| {
+                self.place_spooled(slot, own, st, (), n, |own, _, ()| {
+                    let record = std::mem::take(&mut own.scratch);
+                    own.append_locked(slot, &record);
+                    own.scratch = record;
+                })
+            })
+        })
     }
 
     /// What the sending thread does once its event is in the slot, or why
@@ -401,20 +443,19 @@ impl Transmission {
             }
             Placed::Full(chunk) => Ok(self.send_blocking(chunk)),
             Placed::Overflow(e) => Err(NotTaken::Overflow(e)),
-            Placed::Closed(e) | Placed::Refused(e) => Err(NotTaken::Back(e)),
+            Placed::Closed(e) => Err(NotTaken::Back(e)),
         }
     }
 
-    /// The slot part of [`Transmission::enqueue`], under the slot's lock:
-    /// `push` adds the event to the pending chunk.
-    fn place<E>(
+    /// The slot part of [`Transmission::enqueue`] in a client that does not
+    /// pack, under the slot's lock.
+    fn place(
         &self,
         slot: &Arc<Slot>,
-        st: &mut SlotState,
         spare: &mut Pending,
-        ev: E,
-        push: impl FnOnce(&mut Pending, E) -> Result<(), E>,
-    ) -> Placed<E> {
+        st: &mut SlotState,
+        ev: Event,
+    ) -> Placed<Event> {
         if st.closed {
             return Placed::Closed(ev);
         }
@@ -424,25 +465,65 @@ impl Transmission {
             return Placed::Overflow(ev);
         }
         let p = &mut st.pending;
-        if p.is_empty() && p.events.capacity() == 0 && p.packed.capacity() == 0 {
+        if p.is_empty() && p.events.capacity() == 0 {
             std::mem::swap(p, spare);
-            if self.packing {
-                p.packed.reserve(self.chunk * 256);
-            } else {
-                p.events.reserve(self.chunk);
-            }
+            p.events.reserve(self.chunk);
         }
-        if let Err(ev) = push(p, ev) {
-            return Placed::Refused(ev);
-        }
+        p.push_event(ev);
         let n = st.pending.len;
         if n < self.chunk {
             return if n == 1 { Placed::First } else { Placed::Done };
         }
+        self.full(slot, st)
+    }
+
+    /// The locked part of a send in a client that packs: `append` adds the
+    /// event's record (`n` bytes) to the spool, after the spool's records
+    /// are sealed into a chunk and handed off if its chunk is full or the
+    /// record does not fit.
+    fn place_spooled<E>(
+        &self,
+        slot: &Arc<Slot>,
+        own: &mut Own,
+        st: &mut SlotState,
+        ev: E,
+        n: usize,
+        append: impl FnOnce(&mut Own, &mut SlotState, E),
+    ) -> Placed<E> {
+        if st.closed {
+            own.drop_stranded(slot, st, &self.shared);
+            return Placed::Closed(ev);
+        }
+        let mut sealed = false;
+        if !own.fits(n, self.chunk) {
+            if !st.pending.is_empty() && !self.try_hand_off(slot, st) {
+                // A sealed chunk still waits for room, and the queue is
+                // still full.
+                return Placed::Overflow(ev);
+            }
+            own.seal(slot, st);
+            sealed = !st.pending.is_empty();
+            own.install(st, n);
+        }
+        let first = own.drained(slot);
+        append(own, st, ev);
+        if sealed {
+            self.full(slot, st)
+        } else if first {
+            Placed::First
+        } else {
+            Placed::Done
+        }
+    }
+
+    /// Hands off the slot's full pending chunk: to the caller to put on the
+    /// queue (`block_on_send`), or straight onto the queue if it has room.
+    fn full<E>(&self, slot: &Arc<Slot>, st: &mut SlotState) -> Placed<E> {
         if self.block_on_send {
             // Counted as queued before the lock is released, so a flush
             // waits for it; sent after, as it may wait for room.
-            self.count_handed_off(st, n as u64);
+            let n = st.pending.len as u64;
+            self.count_handed_off(st, n);
             let events = std::mem::take(&mut st.pending);
             return Placed::Full(Chunk {
                 events,
@@ -696,5 +777,53 @@ impl Transmission {
             completed: flushed.completed && left == 0,
             pending: flushed.pending + left,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transmission::MemorySender;
+    use crate::DbQuery;
+
+    fn head() -> Head {
+        Head {
+            at: SystemTime::now(),
+            sample_rate: None,
+            has_ts: false,
+        }
+    }
+
+    /// A send that checked the client was open, then published to its
+    /// spool after `close` took the slot's records: the event is counted as
+    /// dropped (closed) when the thread exits, not lost.
+    #[test]
+    fn a_spool_append_that_raced_close_is_counted_when_the_thread_exits() {
+        let recorder = MemorySender::new();
+        let core = Arc::new(
+            Transmission::start(Arc::new(Config::new()), Arc::new(recorder.clone())).unwrap(),
+        );
+        let (to_thread, thread_rx) = channel::bounded::<()>(0);
+        let (to_main, main_rx) = channel::bounded::<()>(0);
+        let c = core.clone();
+        let thread = std::thread::spawn(move || {
+            let sent = c.enqueue_packed(DbQuery::new("before", 1.0), &head());
+            assert!(matches!(sent, Ok(Ok(()))));
+            to_main.send(()).unwrap();
+            thread_rx.recv().unwrap();
+            // As if this send had checked `is_closed` before the close.
+            let late = c.enqueue_packed(DbQuery::new("late", 1.0), &head());
+            assert!(matches!(late, Ok(Ok(()))), "published without the lock");
+            let s = c.shared.stats.snapshot(c.queue_len());
+            assert_eq!(s.dropped_closed, 0, "not counted while the thread lives");
+        });
+        main_rx.recv().unwrap();
+        assert!(core.close(Duration::from_secs(20)).completed);
+        to_thread.send(()).unwrap();
+        thread.join().unwrap();
+        let s = core.shared.stats.snapshot(core.queue_len());
+        assert_eq!((s.sent, s.dropped_closed), (1, 1), "{s:?}");
+        assert_eq!(s.attempted, 2);
+        assert_eq!(recorder.len(), 1);
     }
 }

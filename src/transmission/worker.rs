@@ -12,7 +12,7 @@ use crossbeam_channel::{select, Receiver, TryRecvError};
 use serde_json::Value;
 
 use super::batch::{BatchBuilder, PushError};
-use super::local::Chunk;
+use super::local::{Chunk, SPOOL_RECHECK};
 use super::packed::{self, Packed, Record};
 use super::queue::{Control, EventMeta, Shared};
 use super::stats::{Counter, DropReason};
@@ -43,6 +43,8 @@ pub(crate) struct Worker {
     batch_timeout: Duration,
     next_batch_id: u64,
     hook_panic_warned: bool,
+    /// A thread held a spool at the last look at the slots.
+    spools: bool,
 }
 
 impl Worker {
@@ -68,6 +70,7 @@ impl Worker {
             batch_started: None,
             next_batch_id: 1,
             hook_panic_warned: false,
+            spools: false,
             config,
             sender,
             shared,
@@ -132,6 +135,13 @@ impl Worker {
                 }
                 None => Duration::from_secs(3600),
             };
+            // A spool append does not take the slot's lock, so it can miss
+            // this park: look again after a while (see `local`).
+            let wait = if self.spools {
+                wait.min(SPOOL_RECHECK)
+            } else {
+                wait
+            };
             // Park. A send into an empty slot after this store sees it and
             // wakes the worker; a send before it is found by the look below.
             self.shared.slots.release_spent();
@@ -152,7 +162,8 @@ impl Worker {
                     Err(_) => return self.shutdown(Instant::now() + drop_timeout, None),
                 },
                 recv(self.wake) -> _ => {}
-                default(wait) => self.dispatch(),
+                // The loop dispatches the batch if its time has come.
+                default(wait) => {}
             }
             self.shared.idle.store(false, Ordering::SeqCst);
         }
@@ -218,17 +229,19 @@ impl Worker {
     fn collect_slots(&mut self) -> (usize, bool) {
         let mut taken = 0;
         let mut skipped = false;
+        let mut spools = false;
         for slot in self.shared.slots.slots() {
             let events = {
                 let mut st = slot.lock();
-                if st.pending.is_empty() {
+                spools |= st.has_spool() && !st.owner_gone;
+                if !slot.holds(&st) {
                     continue;
                 }
                 if st.in_queue > 0 {
                     skipped = true;
                     continue;
                 }
-                std::mem::take(&mut st.pending)
+                slot.take_all(&mut st)
             };
             taken += self.take_chunk(
                 Chunk {
@@ -238,6 +251,7 @@ impl Worker {
                 false,
             );
         }
+        self.spools = spools;
         (taken, skipped)
     }
 
