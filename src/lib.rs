@@ -58,5 +58,5 @@ pub use typed::{FieldInfo, JsonFieldMut, SchemaInfo, TypedEvent};
 /// Used by generated code only; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::transmission::packed::Packer;
+    pub use crate::transmission::packed::{segment, Packer, SEGMENT_HEADER};
 }

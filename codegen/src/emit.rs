@@ -137,6 +137,11 @@ fn known_default(s: &str) -> bool {
 }
 
 impl FieldType {
+    /// A plain `f64` (not nullable).
+    fn is_f64(&self) -> bool {
+        self.nullable_inner.is_none() && self.tokens.to_string() == "f64"
+    }
+
     pub(crate) fn new(tokens: TokenStream, typify_default: bool) -> Self {
         let s = simplify(&tokens.to_string());
         let tokens: TokenStream = s.parse().expect("re-parsing a type");
@@ -426,26 +431,56 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
             }
         }
     });
-    // Packing: keys as JSON text, escaped here.
+    // Packing: keys and punctuation as literal segments built at compile
+    // time (keys escaped here), strings and `f64`s written directly.
     let quoted = |k: &str| serde_json::to_string(k).unwrap_or_default();
-    let pack_open = format!("{{\"event_type\":{}", quoted(&ev.event_type));
-    let pack_fields = fields.iter().map(|f| {
+    let mut segs: Vec<TokenStream> = Vec::new();
+    let mut seg = |text: String| -> TokenStream {
+        let name = format_ident!("SEG{}", segs.len());
+        segs.push(quote! {
+            const #name: &[u8] = &#rt::__private::segment::<
+                { #text.len() + #rt::__private::SEGMENT_HEADER }
+            >(#text);
+        });
+        quote!(p.seg(#name);)
+    };
+    let mut open = format!("{{\"event_type\":{}", quoted(&ev.event_type));
+    let mut pack_fields = Vec::new();
+    for f in &fields {
         let ident = &f.ident;
         let key = format!(",{}:", quoted(f.key));
+        let (required, optional) = match (f.ty.kind, f.ty.is_f64()) {
+            _ if f.ty.nullable_inner.is_some() => {
+                (quote!(p.value(&self.#ident)?;), quote!(p.value(v)?;))
+            }
+            (Kind::Str, _) => (quote!(p.str(&self.#ident)?;), quote!(p.str(v)?;)),
+            (_, true) => (quote!(p.f64(self.#ident);), quote!(p.f64(*v);)),
+            _ => (quote!(p.value(&self.#ident)?;), quote!(p.value(v)?;)),
+        };
         if f.required {
-            quote! {
-                p.json(#key);
-                p.value(&self.#ident)?;
-            }
+            let s = seg(std::mem::take(&mut open) + &key);
+            pack_fields.push(quote! {
+                #s
+                #required
+            });
         } else {
-            quote! {
-                if let Some(v) = &self.#ident {
-                    p.json(#key);
-                    p.value(v)?;
-                }
+            if !open.is_empty() {
+                pack_fields.push(seg(std::mem::take(&mut open)));
             }
+            let s = seg(key);
+            pack_fields.push(quote! {
+                if let Some(v) = &self.#ident {
+                    #s
+                    #optional
+                }
+            });
         }
-    });
+    }
+    if !open.is_empty() {
+        pack_fields.push(seg(open));
+    }
+    let pack_comma = seg(",".to_string());
+    let pack_close = seg("}".to_string());
     let known_keys: Vec<&str> = std::iter::once("event_type")
         .chain(fields.iter().map(|f| f.key))
         .collect();
@@ -675,16 +710,16 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
             }
 
             fn pack(&self, p: &mut #rt::__private::Packer<'_>) -> Result<(), ::serde_json::Error> {
-                p.json(#pack_open);
+                #(#segs)*
                 #(#pack_fields)*
                 for (k, v) in &self.extra {
                     if !matches!(k.as_str(), #(#known_keys)|*) {
-                        p.json(",");
+                        #pack_comma
                         p.key(k)?;
                         p.value(v)?;
                     }
                 }
-                p.json("}");
+                #pack_close
                 Ok(())
             }
         }

@@ -66,11 +66,13 @@ pub(crate) fn pack(
         return false;
     };
     let start = buf.len();
-    buf.extend_from_slice(&[0; 4]);
-    buf.extend_from_slice(&[KIND_PACKED, u8::from(head.has_ts) * FLAG_HAS_TS, 0, 0]);
-    buf.extend_from_slice(&head.sample_rate.unwrap_or(0).to_le_bytes());
-    buf.extend_from_slice(&since.subsec_nanos().to_le_bytes());
-    buf.extend_from_slice(&since.as_secs().to_le_bytes());
+    let mut header = [0; HEADER];
+    header[4] = KIND_PACKED;
+    header[5] = u8::from(head.has_ts) * FLAG_HAS_TS;
+    header[8..12].copy_from_slice(&head.sample_rate.unwrap_or(0).to_le_bytes());
+    header[12..16].copy_from_slice(&since.subsec_nanos().to_le_bytes());
+    header[16..24].copy_from_slice(&since.as_secs().to_le_bytes());
+    buf.extend_from_slice(&header);
     let mut packer = Packer { buf, open: None };
     let ok = write(&mut packer).is_ok();
     packer.close();
@@ -85,6 +87,31 @@ pub(crate) fn pack(
             false
         }
     }
+}
+
+/// Bytes a literal segment adds to its JSON text.
+pub const SEGMENT_HEADER: usize = 5;
+
+/// A literal segment of `text` (`N` must be `text.len()` plus
+/// [`SEGMENT_HEADER`]), built at compile time by generated code for its
+/// keys and punctuation, and appended with [`Packer::seg`]. `text` must be
+/// valid JSON in its place.
+pub const fn segment<const N: usize>(text: &str) -> [u8; N] {
+    let text = text.as_bytes();
+    assert!(text.len() + SEGMENT_HEADER == N && text.len() <= u32::MAX as usize);
+    let mut out = [0; N];
+    out[0] = LIT;
+    let len = (text.len() as u32).to_le_bytes();
+    let mut i = 0;
+    while i < 4 {
+        out[1 + i] = len[i];
+        i += 1;
+    }
+    while i < text.len() + 4 {
+        out[i + 1] = text[i - 4];
+        i += 1;
+    }
+    out
 }
 
 /// A record that stands for the chunk's next unpacked event.
@@ -202,6 +229,28 @@ impl Packer<'_> {
         self.lit(json.as_bytes());
     }
 
+    /// Appends a literal segment made by [`segment`] (JSON text whose
+    /// segment header was built when the code was compiled).
+    #[inline]
+    pub fn seg(&mut self, segment: &[u8]) {
+        self.close();
+        self.buf.extend_from_slice(segment);
+    }
+
+    /// Appends a string value (as [`Packer::value`] would, without going
+    /// through serde).
+    #[inline]
+    pub fn str(&mut self, s: &str) -> Result<(), Error> {
+        self.string(s)
+    }
+
+    /// Appends an `f64` value (as [`Packer::value`] would, without going
+    /// through serde).
+    #[inline]
+    pub fn f64(&mut self, v: f64) {
+        self.float(v.is_finite(), F64, &v.to_bits().to_le_bytes());
+    }
+
     /// Appends a value, as `serde_json` would write it.
     #[inline]
     pub fn value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
@@ -252,8 +301,8 @@ impl Packer<'_> {
         }
         let n = u32::try_from(s.len()).map_err(|_| ser::Error::custom("string too long"))?;
         self.close();
-        self.buf.push(STR);
-        self.buf.extend_from_slice(&n.to_le_bytes());
+        let [a, b, c, d] = n.to_le_bytes();
+        self.buf.extend_from_slice(&[STR, a, b, c, d]);
         self.buf.extend_from_slice(s.as_bytes());
         Ok(())
     }
@@ -565,6 +614,39 @@ mod tests {
             m: [(1, true), (-2, false)].into_iter().collect(),
         };
         assert_eq!(round_trip(&s), serde_json::to_vec(&s).unwrap());
+    }
+
+    #[test]
+    fn segments_and_direct_writes_make_the_json_serde_json_makes() {
+        const OPEN: [u8; 10] = segment::<{ "{\"a\":".len() + SEGMENT_HEADER }>("{\"a\":");
+        let head = Head {
+            at: SystemTime::now(),
+            sample_rate: None,
+            has_ts: false,
+        };
+        let mut buf = Vec::new();
+        assert!(pack(&mut buf, &head, |p| {
+            p.seg(&OPEN);
+            p.str("x\"y")?;
+            p.seg(&segment::<{ ",\"b\":".len() + SEGMENT_HEADER }>(",\"b\":"));
+            p.f64(0.1);
+            p.seg(&segment::<{ ",\"c\":".len() + SEGMENT_HEADER }>(",\"c\":"));
+            // A serde value leaves a literal open; the next segment closes it.
+            p.value(&[1, 2])?;
+            p.seg(&segment::<{ ",\"d\":".len() + SEGMENT_HEADER }>(",\"d\":"));
+            p.f64(f64::INFINITY);
+            p.seg(&segment::<{ ",\"e\":".len() + SEGMENT_HEADER }>(",\"e\":"));
+            p.str("")?;
+            p.seg(&segment::<{ "}".len() + SEGMENT_HEADER }>("}"));
+            Ok(())
+        }));
+        let Some(Record::Packed(rec)) = records(&buf).next() else {
+            panic!("not packed")
+        };
+        let mut out = Vec::new();
+        rec.write_json(&mut out).expect("write");
+        let want = json!({"a": "x\"y", "b": 0.1, "c": [1, 2], "d": null, "e": ""});
+        assert_eq!(out, serde_json::to_vec(&want).unwrap());
     }
 
     #[test]

@@ -318,38 +318,67 @@ pub mod python {
             &self,
             p: &mut ::insights_events::__private::Packer<'_>,
         ) -> Result<(), ::serde_json::Error> {
-            p.json("{\"event_type\":\"asgi.request\"");
-            p.json(",\"path\":");
-            p.value(&self.path)?;
-            p.json(",\"method\":");
-            p.value(&self.method)?;
+            const SEG0: &[u8] = &::insights_events::__private::segment::<
+                {
+                    "{\"event_type\":\"asgi.request\",\"path\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >("{\"event_type\":\"asgi.request\",\"path\":");
+            const SEG1: &[u8] = &::insights_events::__private::segment::<
+                { ",\"method\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"method\":");
+            const SEG2: &[u8] = &::insights_events::__private::segment::<
+                { ",\"status\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"status\":");
+            const SEG3: &[u8] = &::insights_events::__private::segment::<
+                { ",\"duration\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"duration\":");
+            const SEG4: &[u8] = &::insights_events::__private::segment::<
+                { ",\"params\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"params\":");
+            const SEG5: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"request_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"request_id\":");
+            const SEG6: &[u8] = &::insights_events::__private::segment::<
+                { ",".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",");
+            const SEG7: &[u8] = &::insights_events::__private::segment::<
+                { "}".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >("}");
+            p.seg(SEG0);
+            p.str(&self.path)?;
+            p.seg(SEG1);
+            p.str(&self.method)?;
             if let Some(v) = &self.status {
-                p.json(",\"status\":");
+                p.seg(SEG2);
                 p.value(v)?;
             }
             if let Some(v) = &self.duration {
-                p.json(",\"duration\":");
-                p.value(v)?;
+                p.seg(SEG3);
+                p.f64(*v);
             }
             if let Some(v) = &self.params {
-                p.json(",\"params\":");
+                p.seg(SEG4);
                 p.value(v)?;
             }
             if let Some(v) = &self.request_id {
-                p.json(",\"request_id\":");
-                p.value(v)?;
+                p.seg(SEG5);
+                p.str(v)?;
             }
             for (k, v) in &self.extra {
                 if !matches!(
                     k.as_str(), "event_type" | "path" | "method" | "status" | "duration"
                     | "params" | "request_id"
                 ) {
-                    p.json(",");
+                    p.seg(SEG6);
                     p.key(k)?;
                     p.value(v)?;
                 }
             }
-            p.json("}");
+            p.seg(SEG7);
             Ok(())
         }
     }
@@ -721,48 +750,89 @@ pub mod python {
             &self,
             p: &mut ::insights_events::__private::Packer<'_>,
         ) -> Result<(), ::serde_json::Error> {
-            p.json("{\"event_type\":\"celery.task_finished\"");
-            p.json(",\"task_id\":");
-            p.value(&self.task_id)?;
-            p.json(",\"task_name\":");
-            p.value(&self.task_name)?;
-            p.json(",\"state\":");
-            p.value(&self.state)?;
+            const SEG0: &[u8] = &::insights_events::__private::segment::<
+                {
+                    "{\"event_type\":\"celery.task_finished\",\"task_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >("{\"event_type\":\"celery.task_finished\",\"task_id\":");
+            const SEG1: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"task_name\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"task_name\":");
+            const SEG2: &[u8] = &::insights_events::__private::segment::<
+                { ",\"state\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"state\":");
+            const SEG3: &[u8] = &::insights_events::__private::segment::<
+                { ",\"retries\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"retries\":");
+            const SEG4: &[u8] = &::insights_events::__private::segment::<
+                { ",\"group\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"group\":");
+            const SEG5: &[u8] = &::insights_events::__private::segment::<
+                { ",\"duration\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"duration\":");
+            const SEG6: &[u8] = &::insights_events::__private::segment::<
+                { ",\"args\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"args\":");
+            const SEG7: &[u8] = &::insights_events::__private::segment::<
+                { ",\"kwargs\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"kwargs\":");
+            const SEG8: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"request_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"request_id\":");
+            const SEG9: &[u8] = &::insights_events::__private::segment::<
+                { ",".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",");
+            const SEG10: &[u8] = &::insights_events::__private::segment::<
+                { "}".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >("}");
+            p.seg(SEG0);
+            p.str(&self.task_id)?;
+            p.seg(SEG1);
+            p.str(&self.task_name)?;
+            p.seg(SEG2);
+            p.str(&self.state)?;
             if let Some(v) = &self.retries {
-                p.json(",\"retries\":");
+                p.seg(SEG3);
                 p.value(v)?;
             }
             if let Some(v) = &self.group {
-                p.json(",\"group\":");
-                p.value(v)?;
+                p.seg(SEG4);
+                p.str(v)?;
             }
             if let Some(v) = &self.duration {
-                p.json(",\"duration\":");
-                p.value(v)?;
+                p.seg(SEG5);
+                p.f64(*v);
             }
             if let Some(v) = &self.args {
-                p.json(",\"args\":");
+                p.seg(SEG6);
                 p.value(v)?;
             }
             if let Some(v) = &self.kwargs {
-                p.json(",\"kwargs\":");
+                p.seg(SEG7);
                 p.value(v)?;
             }
             if let Some(v) = &self.request_id {
-                p.json(",\"request_id\":");
-                p.value(v)?;
+                p.seg(SEG8);
+                p.str(v)?;
             }
             for (k, v) in &self.extra {
                 if !matches!(
                     k.as_str(), "event_type" | "task_id" | "task_name" | "state" |
                     "retries" | "group" | "duration" | "args" | "kwargs" | "request_id"
                 ) {
-                    p.json(",");
+                    p.seg(SEG9);
                     p.key(k)?;
                     p.value(v)?;
                 }
             }
-            p.json("}");
+            p.seg(SEG10);
             Ok(())
         }
     }
@@ -998,30 +1068,53 @@ pub mod python {
             &self,
             p: &mut ::insights_events::__private::Packer<'_>,
         ) -> Result<(), ::serde_json::Error> {
-            p.json("{\"event_type\":\"db.query\"");
-            p.json(",\"query\":");
-            p.value(&self.query)?;
-            p.json(",\"duration\":");
-            p.value(&self.duration)?;
+            const SEG0: &[u8] = &::insights_events::__private::segment::<
+                {
+                    "{\"event_type\":\"db.query\",\"query\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >("{\"event_type\":\"db.query\",\"query\":");
+            const SEG1: &[u8] = &::insights_events::__private::segment::<
+                { ",\"duration\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"duration\":");
+            const SEG2: &[u8] = &::insights_events::__private::segment::<
+                { ",\"params\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"params\":");
+            const SEG3: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"request_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"request_id\":");
+            const SEG4: &[u8] = &::insights_events::__private::segment::<
+                { ",".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",");
+            const SEG5: &[u8] = &::insights_events::__private::segment::<
+                { "}".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >("}");
+            p.seg(SEG0);
+            p.str(&self.query)?;
+            p.seg(SEG1);
+            p.f64(self.duration);
             if let Some(v) = &self.params {
-                p.json(",\"params\":");
+                p.seg(SEG2);
                 p.value(v)?;
             }
             if let Some(v) = &self.request_id {
-                p.json(",\"request_id\":");
-                p.value(v)?;
+                p.seg(SEG3);
+                p.str(v)?;
             }
             for (k, v) in &self.extra {
                 if !matches!(
                     k.as_str(), "event_type" | "query" | "duration" | "params" |
                     "request_id"
                 ) {
-                    p.json(",");
+                    p.seg(SEG4);
                     p.key(k)?;
                     p.value(v)?;
                 }
             }
-            p.json("}");
+            p.seg(SEG5);
             Ok(())
         }
     }
@@ -1389,50 +1482,88 @@ pub mod python {
             &self,
             p: &mut ::insights_events::__private::Packer<'_>,
         ) -> Result<(), ::serde_json::Error> {
-            p.json("{\"event_type\":\"django.request\"");
-            p.json(",\"path\":");
-            p.value(&self.path)?;
-            p.json(",\"method\":");
-            p.value(&self.method)?;
+            const SEG0: &[u8] = &::insights_events::__private::segment::<
+                {
+                    "{\"event_type\":\"django.request\",\"path\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >("{\"event_type\":\"django.request\",\"path\":");
+            const SEG1: &[u8] = &::insights_events::__private::segment::<
+                { ",\"method\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"method\":");
+            const SEG2: &[u8] = &::insights_events::__private::segment::<
+                { ",\"status\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"status\":");
+            const SEG3: &[u8] = &::insights_events::__private::segment::<
+                { ",\"view\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"view\":");
+            const SEG4: &[u8] = &::insights_events::__private::segment::<
+                { ",\"module\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"module\":");
+            const SEG5: &[u8] = &::insights_events::__private::segment::<
+                { ",\"app\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"app\":");
+            const SEG6: &[u8] = &::insights_events::__private::segment::<
+                { ",\"duration\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"duration\":");
+            const SEG7: &[u8] = &::insights_events::__private::segment::<
+                { ",\"params\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"params\":");
+            const SEG8: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"request_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"request_id\":");
+            const SEG9: &[u8] = &::insights_events::__private::segment::<
+                { ",".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",");
+            const SEG10: &[u8] = &::insights_events::__private::segment::<
+                { "}".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >("}");
+            p.seg(SEG0);
+            p.str(&self.path)?;
+            p.seg(SEG1);
+            p.str(&self.method)?;
             if let Some(v) = &self.status {
-                p.json(",\"status\":");
+                p.seg(SEG2);
                 p.value(v)?;
             }
             if let Some(v) = &self.view {
-                p.json(",\"view\":");
-                p.value(v)?;
+                p.seg(SEG3);
+                p.str(v)?;
             }
             if let Some(v) = &self.module {
-                p.json(",\"module\":");
-                p.value(v)?;
+                p.seg(SEG4);
+                p.str(v)?;
             }
             if let Some(v) = &self.app {
-                p.json(",\"app\":");
-                p.value(v)?;
+                p.seg(SEG5);
+                p.str(v)?;
             }
             if let Some(v) = &self.duration {
-                p.json(",\"duration\":");
-                p.value(v)?;
+                p.seg(SEG6);
+                p.f64(*v);
             }
             if let Some(v) = &self.params {
-                p.json(",\"params\":");
+                p.seg(SEG7);
                 p.value(v)?;
             }
             if let Some(v) = &self.request_id {
-                p.json(",\"request_id\":");
-                p.value(v)?;
+                p.seg(SEG8);
+                p.str(v)?;
             }
             for (k, v) in &self.extra {
                 if !matches!(
                     k.as_str(), "event_type" | "path" | "method" | "status" | "view" |
                     "module" | "app" | "duration" | "params" | "request_id"
                 ) {
-                    p.json(",");
+                    p.seg(SEG9);
                     p.key(k)?;
                     p.value(v)?;
                 }
             }
-            p.json("}");
+            p.seg(SEG10);
             Ok(())
         }
     }
@@ -1775,46 +1906,84 @@ pub mod python {
             &self,
             p: &mut ::insights_events::__private::Packer<'_>,
         ) -> Result<(), ::serde_json::Error> {
-            p.json("{\"event_type\":\"flask.request\"");
-            p.json(",\"path\":");
-            p.value(&self.path)?;
-            p.json(",\"method\":");
-            p.value(&self.method)?;
+            const SEG0: &[u8] = &::insights_events::__private::segment::<
+                {
+                    "{\"event_type\":\"flask.request\",\"path\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >("{\"event_type\":\"flask.request\",\"path\":");
+            const SEG1: &[u8] = &::insights_events::__private::segment::<
+                { ",\"method\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"method\":");
+            const SEG2: &[u8] = &::insights_events::__private::segment::<
+                { ",\"status\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"status\":");
+            const SEG3: &[u8] = &::insights_events::__private::segment::<
+                { ",\"view\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"view\":");
+            const SEG4: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"blueprint\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"blueprint\":");
+            const SEG5: &[u8] = &::insights_events::__private::segment::<
+                { ",\"duration\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"duration\":");
+            const SEG6: &[u8] = &::insights_events::__private::segment::<
+                { ",\"params\":".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",\"params\":");
+            const SEG7: &[u8] = &::insights_events::__private::segment::<
+                {
+                    ",\"request_id\":".len()
+                        + ::insights_events::__private::SEGMENT_HEADER
+                },
+            >(",\"request_id\":");
+            const SEG8: &[u8] = &::insights_events::__private::segment::<
+                { ",".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >(",");
+            const SEG9: &[u8] = &::insights_events::__private::segment::<
+                { "}".len() + ::insights_events::__private::SEGMENT_HEADER },
+            >("}");
+            p.seg(SEG0);
+            p.str(&self.path)?;
+            p.seg(SEG1);
+            p.str(&self.method)?;
             if let Some(v) = &self.status {
-                p.json(",\"status\":");
+                p.seg(SEG2);
                 p.value(v)?;
             }
             if let Some(v) = &self.view {
-                p.json(",\"view\":");
-                p.value(v)?;
+                p.seg(SEG3);
+                p.str(v)?;
             }
             if let Some(v) = &self.blueprint {
-                p.json(",\"blueprint\":");
-                p.value(v)?;
+                p.seg(SEG4);
+                p.str(v)?;
             }
             if let Some(v) = &self.duration {
-                p.json(",\"duration\":");
-                p.value(v)?;
+                p.seg(SEG5);
+                p.f64(*v);
             }
             if let Some(v) = &self.params {
-                p.json(",\"params\":");
+                p.seg(SEG6);
                 p.value(v)?;
             }
             if let Some(v) = &self.request_id {
-                p.json(",\"request_id\":");
-                p.value(v)?;
+                p.seg(SEG7);
+                p.str(v)?;
             }
             for (k, v) in &self.extra {
                 if !matches!(
                     k.as_str(), "event_type" | "path" | "method" | "status" | "view" |
                     "blueprint" | "duration" | "params" | "request_id"
                 ) {
-                    p.json(",");
+                    p.seg(SEG8);
                     p.key(k)?;
                     p.value(v)?;
                 }
             }
-            p.json("}");
+            p.seg(SEG9);
             Ok(())
         }
     }
