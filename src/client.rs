@@ -188,9 +188,9 @@ impl Client {
             sample_rate,
             has_ts: typed.has_key("ts"),
         };
-        match inner.core.enqueue_packed(typed, &head) {
-            Ok(sent) => sent,
-            Err(typed) => {
+        match inner.core.enqueue_packed(&typed, &head) {
+            Some(sent) => sent,
+            None => {
                 // Sampled already: straight to the queue.
                 let mut event = Event::from_typed(typed);
                 event.timestamp = head.at;

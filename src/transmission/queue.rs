@@ -369,14 +369,14 @@ impl Transmission {
     }
 
     /// Packs a typed event into this thread's spool: without a lock, unless
-    /// the spool's chunk is full. Gives the event back when it must take
-    /// the usual path instead: it cannot be packed, this thread has no
-    /// slot, or the client is closed.
+    /// the spool's chunk is full. `None` when the event must take the usual
+    /// path instead: it cannot be packed, this thread has no slot, or the
+    /// client is closed.
     pub(crate) fn enqueue_packed<T: crate::TypedEvent>(
         &self,
-        typed: T,
+        typed: &T,
         head: &Head,
-    ) -> Result<Result<(), crate::SendError>, T> {
+    ) -> Option<Result<(), crate::SendError>> {
         // The common case returns a byte: moving the slow path's large
         // result through the closures costs the store buffer a stall.
         let fast = local::with_local(self.id, &self.shared, |local| {
@@ -392,26 +392,20 @@ impl Transmission {
             }
         });
         match fast {
-            Some(Fast::Done) => return Ok(Ok(())),
+            Some(Fast::Done) => return Some(Ok(())),
             Some(Fast::First) => {
                 self.shared.wake_worker();
-                return Ok(Ok(()));
+                return Some(Ok(()));
             }
-            Some(Fast::Refused) | None => return Err(typed),
+            Some(Fast::Refused) | None => return None,
             Some(Fast::Locked) => {}
         }
-        let placed = self.append_packed_locked();
-        let Some((placed, spent)) = placed else {
-            return Err(typed);
-        };
+        let (placed, spent) = self.append_packed_locked()?;
         local::recycle(self.id, spent);
         match self.placed(placed) {
-            Ok(r) => Ok(r),
-            Err(NotTaken::Overflow(())) => {
-                drop(typed);
-                Ok(Err(self.overflow(None, head.at)))
-            }
-            Err(NotTaken::Back(())) => Err(typed),
+            Ok(r) => Some(r),
+            Err(NotTaken::Overflow(())) => Some(Err(self.overflow(None, head.at))),
+            Err(NotTaken::Back(())) => None,
         }
     }
 
@@ -807,13 +801,13 @@ mod tests {
         let (to_main, main_rx) = channel::bounded::<()>(0);
         let c = core.clone();
         let thread = std::thread::spawn(move || {
-            let sent = c.enqueue_packed(DbQuery::new("before", 1.0), &head());
-            assert!(matches!(sent, Ok(Ok(()))));
+            let sent = c.enqueue_packed(&DbQuery::new("before", 1.0), &head());
+            assert!(matches!(sent, Some(Ok(()))));
             to_main.send(()).unwrap();
             thread_rx.recv().unwrap();
             // As if this send had checked `is_closed` before the close.
-            let late = c.enqueue_packed(DbQuery::new("late", 1.0), &head());
-            assert!(matches!(late, Ok(Ok(()))), "published without the lock");
+            let late = c.enqueue_packed(&DbQuery::new("late", 1.0), &head());
+            assert!(matches!(late, Some(Ok(()))), "published without the lock");
             let s = c.shared.stats.snapshot(c.queue_len());
             assert_eq!(s.dropped_closed, 0, "not counted while the thread lives");
         });
