@@ -1,8 +1,9 @@
 //! The transmission core: one path from `send()` to a backend.
 //!
 //! ```text
-//! send() ──► this thread's slot (up to 32 events, ──► queue (bounded, in chunks)
-//!                 ▲  typed ones packed as bytes)            │
+//! send() ──► this thread's slot (up to 32 events; ──► queue (bounded, in chunks)
+//!                 ▲  typed ones packed as bytes            │
+//!                 │  into a spool, without a lock)         │
 //!                 └── processed events, freed here ◄── worker thread: hooks,
 //!                                                      filters, checks,
 //!                                                      serialization, batching

@@ -4,14 +4,14 @@
 //! box and its strings are written on the sender's core, read on the
 //! worker's, and freed (or reused) back on the sender's, so every cache line
 //! of the event crosses between cores twice (`benches/handoff.rs`). A typed
-//! `send()` instead packs the struct into its thread's pending chunk: the
-//! JSON structure, keys and short strings as literal bytes, long strings
-//! and floats as they are, and the struct is dropped on the spot, its
-//! strings freed while they are still in this core's cache. Only the packed
-//! bytes, written in order and read in order, go to the worker, which
-//! finishes the JSON: it escapes the long strings and formats the floats,
-//! the two costly parts of encoding, so the sending thread does little more
-//! than copy.
+//! `send()` instead packs the struct into its thread's spool (see
+//! `super::local`): the JSON structure and keys as literal bytes (generated
+//! types build those segments at compile time), strings and floats as they
+//! are, and the struct is dropped on the spot, its strings freed while they
+//! are still in this core's cache. Only the packed bytes, written in order
+//! and read in order, go to the worker, which finishes the JSON: it escapes
+//! the strings and formats the floats, the two costly parts of encoding, so
+//! the sending thread does little more than copy.
 //!
 //! A chunk of a client that packs holds a record for every event, in send
 //! order: a packed event, or a reference to the next [`crate::Event`] of the
