@@ -342,3 +342,38 @@ fn sends_racing_close_are_all_accounted_for() {
         balanced(&c);
     }
 }
+
+#[test]
+fn a_typed_event_larger_than_a_spool_buffer_is_delivered() {
+    let recorder = MemorySender::new();
+    let c = Client::new(Config::new().backend(Backend::Custom(recorder.clone().into()))).unwrap();
+    let big = "x".repeat(20_000);
+    for round in 0..3 {
+        // A small event first, taken by the flush: the spool then holds
+        // only records the worker has already taken.
+        DbQuery::new(format!("small {round}"), 1.0)
+            .send_with(&c)
+            .unwrap();
+        assert!(c.flush(LONG).completed);
+        DbQuery::new(format!("big {round}"), 2.0)
+            .params(serde_json::json!([big]))
+            .send_with(&c)
+            .unwrap();
+        assert!(c.flush(LONG).completed);
+    }
+    let queries: Vec<String> = recorder
+        .events()
+        .iter()
+        .map(|e| e.fields["query"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        queries,
+        ["small 0", "big 0", "small 1", "big 1", "small 2", "big 2"]
+    );
+    assert_eq!(
+        recorder.events()[1].fields["params"][0].as_str(),
+        Some(&*big)
+    );
+    assert_eq!(c.stats().sent, 6);
+    balanced(&c);
+}

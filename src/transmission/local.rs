@@ -479,11 +479,16 @@ impl Own {
         slot.marks.taken.store(0, Ordering::Release);
     }
 
-    /// Makes sure there is a spool with room for `n` bytes, after a seal
-    /// (under the lock).
+    /// Makes sure there is a spool with room for `n` bytes, right after a
+    /// seal (under the lock): a spool too small for the record (an event
+    /// larger than a spool buffer) is replaced, as it holds nothing unread.
     pub(crate) fn install(&mut self, st: &mut SlotState, n: usize) {
-        if self.spool.is_some() {
-            return;
+        if let Some(sp) = &self.spool {
+            if sp.cap - sp.len >= n {
+                return;
+            }
+            debug_assert_eq!(sp.len, 0, "a spool is replaced only once sealed");
+            self.free_spool(st);
         }
         let sp = OwnSpool::new(std::mem::take(&mut self.spare.packed), n);
         st.spool = Some(SpoolPtr(sp.ptr));
@@ -491,13 +496,15 @@ impl Own {
     }
 
     /// Appends a record under the lock, after [`Own::install`] (and a
-    /// seal, if the spool had no room).
+    /// seal, if the spool had no room), which made room for it.
     pub(crate) fn append_locked(&mut self, slot: &Slot, record: &[u8]) {
         let Some(sp) = self.spool.as_mut() else {
+            debug_assert!(false, "no spool installed");
             return;
         };
         let n = record.len();
         if sp.cap - sp.len < n {
+            debug_assert!(false, "no room made for the record");
             return;
         }
         // SAFETY: as in `try_append`; the lock is held besides.
