@@ -224,9 +224,14 @@ fn seqs_by_thread(recorder: &MemorySender, threads: u64) -> Vec<Vec<u64>> {
 
 /// Sends event `i` of thread `t`: a typed event (packed into the thread's
 /// spool without a lock), or, one in three, a hand-built one (a reference
-/// record in the spool, under the lock).
+/// record in the spool, under the lock); now and then a typed event larger
+/// than a spool buffer.
 fn send_mixed(c: &Client, t: u64, i: u64) -> Result<(), SendError> {
-    if i % 3 == 0 {
+    if i % 97 == 5 {
+        DbQuery::new(key(t, i), 1.0)
+            .params(serde_json::json!(["y".repeat(9_000)]))
+            .send_with(c)
+    } else if i % 3 == 0 {
         let mut ev = c.new_event();
         ev.add_field("event_type", "db.query")
             .add_field("query", key(t, i));
