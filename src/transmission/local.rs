@@ -369,10 +369,14 @@ struct OwnSpool {
 impl OwnSpool {
     /// Takes over `buf`'s allocation (at least `min` bytes).
     fn new(buf: Vec<u8>, min: usize) -> OwnSpool {
+        // A recycled buffer may be a chunk the worker copied out of a spool,
+        // sized to a few records: a spool that small would seal every few
+        // events.
+        let min = min.max(SPOOL_BYTES);
         let mut buf = if buf.capacity() >= min {
             buf
         } else {
-            Vec::with_capacity(min.max(SPOOL_BYTES))
+            Vec::with_capacity(min)
         };
         buf.clear();
         let mut buf = ManuallyDrop::new(buf);
@@ -475,8 +479,13 @@ impl Own {
         st.pending = pending;
         sp.len = 0;
         sp.count = 0;
+        let oversized = sp.cap > MAX_KEPT_PACKED;
         slot.marks.committed.store(0, Ordering::Release);
         slot.marks.taken.store(0, Ordering::Release);
+        if oversized {
+            // Enlarged for one large event: not kept for the thread's life.
+            self.free_spool(st);
+        }
     }
 
     /// Makes sure there is a spool with room for `n` bytes, right after a
@@ -496,16 +505,18 @@ impl Own {
     }
 
     /// Appends a record under the lock, after [`Own::install`] (and a
-    /// seal, if the spool had no room), which made room for it.
-    pub(crate) fn append_locked(&mut self, slot: &Slot, record: &[u8]) {
+    /// seal, if the spool had no room), which made room for it. Returns
+    /// whether it did (always, unless that room was not made).
+    #[must_use]
+    pub(crate) fn append_locked(&mut self, slot: &Slot, record: &[u8]) -> bool {
         let Some(sp) = self.spool.as_mut() else {
             debug_assert!(false, "no spool installed");
-            return;
+            return false;
         };
         let n = record.len();
         if sp.cap - sp.len < n {
             debug_assert!(false, "no room made for the record");
-            return;
+            return false;
         }
         // SAFETY: as in `try_append`; the lock is held besides.
         unsafe {
@@ -514,6 +525,7 @@ impl Own {
         sp.len += n;
         sp.count += 1;
         slot.marks.committed.store(sp.len, Ordering::Release);
+        true
     }
 
     /// Counts as dropped what a closed slot's spool received after the
@@ -696,12 +708,41 @@ pub(crate) fn recycle(core: u64, mut spent: Vec<Pending>) {
         if let Ok(mut locals) = cell.try_borrow_mut() {
             if let Some(l) = locals.0.iter_mut().find(|l| l.core == core) {
                 let spare = &mut l.own.spare;
-                if spare.events.capacity() < buf.events.capacity()
-                    || spare.packed.capacity() < buf.packed.capacity()
-                {
+                // A client that packs reuses the packed buffer (as its next
+                // spool); one that does not, the events' vector.
+                let better = if buf.packed.capacity() > 0 || spare.packed.capacity() > 0 {
+                    spare.packed.capacity() < buf.packed.capacity()
+                } else {
+                    spare.events.capacity() < buf.events.capacity()
+                };
+                if better {
                     std::mem::swap(spare, &mut buf);
+                }
+                if l.own.scratch.capacity() > MAX_KEPT_PACKED {
+                    // Grown for one large event: not kept for the thread's
+                    // life.
+                    l.own.scratch = Vec::new();
                 }
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spool_is_never_smaller_than_a_chunk_of_typical_records() {
+        // A recycled chunk the worker copied out of a spool holds a few
+        // records: a spool made from it would seal every few events.
+        let sp = OwnSpool::new(Vec::with_capacity(600), 300);
+        assert!(sp.cap >= SPOOL_BYTES, "{}", sp.cap);
+        // SAFETY: not shared with any slot.
+        drop(unsafe { sp.into_vec() });
+        let sp = OwnSpool::new(Vec::new(), 3 * SPOOL_BYTES);
+        assert!(sp.cap >= 3 * SPOOL_BYTES);
+        // SAFETY: as above.
+        drop(unsafe { sp.into_vec() });
+    }
 }

@@ -336,8 +336,9 @@ impl Transmission {
                     ev,
                     packed::REF_RECORD.len(),
                     |own, st, ev| {
-                        st.push_spooled(ev);
-                        own.append_locked(slot, &packed::REF_RECORD);
+                        if own.append_locked(slot, &packed::REF_RECORD) {
+                            st.push_spooled(ev);
+                        }
                     },
                 )
             } else {
@@ -419,7 +420,7 @@ impl Transmission {
             local.locked((), |slot, own, st, ()| {
                 self.place_spooled(slot, own, st, (), n, |own, _, ()| {
                     let record = std::mem::take(&mut own.scratch);
-                    own.append_locked(slot, &record);
+                    let _appended = own.append_locked(slot, &record);
                     own.scratch = record;
                 })
             })
