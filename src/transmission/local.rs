@@ -43,7 +43,8 @@
 //!
 //! What a slot holds is bounded: at most one chunk of pending events, one
 //! spool, and [`MAX_SPENT`] chunks of processed events waiting to be freed
-//! (released by the worker when it goes idle).
+//! (released by the worker when it goes idle). A spool or scratch buffer
+//! enlarged for one large event is freed once that event is handed off.
 //!
 //! A send that races `close()` (it started before `close` and publishes to
 //! the spool after `close` took the slot's records) is not lost silently:
