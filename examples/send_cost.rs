@@ -23,19 +23,12 @@ use std::time::{Duration, Instant, SystemTime};
 use insights_events::transmission::DiscardSender;
 use insights_events::{Backend, Client, Config, DbQuery};
 
-const QUERIES: [&str; 4] = [
-    "SELECT \"users\".* FROM \"users\" WHERE \"users\".\"id\" = %s LIMIT 1",
-    "SELECT COUNT(*) FROM \"orders\" WHERE \"orders\".\"account_id\" = %s AND \"orders\".\"state\" = %s",
-    "UPDATE \"sessions\" SET \"last_seen_at\" = %s WHERE \"sessions\".\"id\" = %s",
-    "INSERT INTO \"events\" (\"kind\", \"payload\", \"created_at\") VALUES (%s, %s, %s)",
-];
-const REQUEST_IDS: [&str; 2] = [
-    "1f9f6f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a",
-    "7c1e0a52-9d43-4b8e-a1f0-3e5d2c6b9a71",
-];
+#[path = "../benches/common/fixed.rs"]
+mod fixed;
+use fixed::{QUERIES, REQUEST_IDS};
 
 fn event(i: usize) -> DbQuery {
-    DbQuery::new(QUERIES[i & 3], i as f64 * 0.01).request_id(REQUEST_IDS[i & 1])
+    DbQuery::new(QUERIES[i & 3], i as f64 * 0.01).request_id(REQUEST_IDS[(i >> 2) & 3])
 }
 
 /// Wall-clock ns per iteration of `f` over `n` iterations.

@@ -112,42 +112,6 @@ fn a_flush_covers_what_other_living_threads_hold() {
 }
 
 #[test]
-fn each_thread_events_keep_their_order() {
-    let recorder = MemorySender::new();
-    let c = Client::new(
-        Config::new()
-            .backend(Backend::Custom(recorder.clone().into()))
-            .max_queue_size(64)
-            .block_on_send(true),
-    )
-    .unwrap();
-    const N: u64 = 3_000;
-    std::thread::scope(|s| {
-        for t in 0..2u64 {
-            let c = &c;
-            s.spawn(move || {
-                for i in 0..N {
-                    let mut ev = c.new_event();
-                    ev.add_field("thread", t).add_field("seq", i);
-                    ev.send().unwrap();
-                }
-            });
-        }
-    });
-    assert!(c.flush(LONG).completed);
-    let events = recorder.events();
-    assert_eq!(events.len() as u64, 2 * N);
-    for t in 0..2u64 {
-        let seqs: Vec<u64> = events
-            .iter()
-            .filter(|e| e.fields["thread"] == t)
-            .map(|e| e.fields["seq"].as_u64().unwrap())
-            .collect();
-        assert_eq!(seqs, (0..N).collect::<Vec<_>>(), "thread {t}");
-    }
-}
-
-#[test]
 fn close_takes_what_slots_hold_and_later_sends_are_refused() {
     let server = TestServer::start(Reply::Status(201));
     let c = client(&server);
@@ -242,7 +206,7 @@ fn send_mixed(c: &Client, t: u64, i: u64) -> Result<(), SendError> {
 }
 
 #[test]
-fn typed_and_hand_built_events_of_a_thread_keep_their_order() {
+fn each_thread_events_keep_their_order_typed_and_hand_built() {
     let recorder = MemorySender::new();
     let c = Client::new(
         Config::new()
