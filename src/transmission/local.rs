@@ -390,6 +390,22 @@ impl OwnSpool {
         }
     }
 
+    /// Writes `record` past the published bytes and publishes it. The
+    /// caller checked that it fits.
+    #[inline]
+    fn put(&mut self, slot: &Slot, record: &[u8]) {
+        let n = record.len();
+        assert!(self.cap - self.len >= n);
+        // SAFETY: `[len, len + n)` is inside the buffer (asserted above) and
+        // past the published bytes: nobody reads it until the store below.
+        unsafe {
+            std::ptr::copy_nonoverlapping(record.as_ptr(), self.ptr.as_ptr().add(self.len), n);
+        }
+        self.len += n;
+        self.count += 1;
+        slot.marks.committed.store(self.len, Ordering::Release);
+    }
+
     /// Turns the buffer back into a vector of its `len` bytes.
     ///
     /// # Safety
@@ -424,14 +440,7 @@ impl Own {
             return None;
         }
         let before = sp.len;
-        // SAFETY: `[len, len + n)` is inside the buffer (checked above) and
-        // past the published bytes: nobody reads it until the store below.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.scratch.as_ptr(), sp.ptr.as_ptr().add(before), n);
-        }
-        sp.len += n;
-        sp.count += 1;
-        slot.marks.committed.store(sp.len, Ordering::Release);
+        sp.put(slot, &self.scratch);
         Some(slot.marks.taken.load(Ordering::Relaxed) == before)
     }
 
@@ -514,18 +523,11 @@ impl Own {
             debug_assert!(false, "no spool installed");
             return false;
         };
-        let n = record.len();
-        if sp.cap - sp.len < n {
+        if sp.cap - sp.len < record.len() {
             debug_assert!(false, "no room made for the record");
             return false;
         }
-        // SAFETY: as in `try_append`; the lock is held besides.
-        unsafe {
-            std::ptr::copy_nonoverlapping(record.as_ptr(), sp.ptr.as_ptr().add(sp.len), n);
-        }
-        sp.len += n;
-        sp.count += 1;
-        slot.marks.committed.store(sp.len, Ordering::Release);
+        sp.put(slot, record);
         true
     }
 
