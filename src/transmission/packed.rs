@@ -222,13 +222,6 @@ pub struct Packer<'a> {
 }
 
 impl Packer<'_> {
-    /// Appends JSON text as it is. `json` must be valid JSON in its place
-    /// (generated code passes its keys, escaped when it was generated).
-    #[inline]
-    pub fn json(&mut self, json: &str) {
-        self.lit(json.as_bytes());
-    }
-
     /// Appends a literal segment made by [`segment`] (JSON text whose
     /// segment header was built when the code was compiled).
     #[inline]
@@ -432,9 +425,7 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'p, 'a>, Error> {
-        self.open_variant(variant);
-        self.lit(b"[");
-        Ok(Compound::new(self, b"]}"))
+        Ok(Compound::variant(self, variant, b"[", b"]}"))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'p, 'a>, Error> {
         self.lit(b"{");
@@ -450,9 +441,7 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'p, 'a>, Error> {
-        self.open_variant(variant);
-        self.lit(b"{");
-        Ok(Compound::new(self, b"}}"))
+        Ok(Compound::variant(self, variant, b"{", b"}}"))
     }
 }
 
@@ -470,6 +459,19 @@ impl<'p, 'a> Compound<'p, 'a> {
             first: true,
             close,
         }
+    }
+
+    /// An array or object inside an externally tagged enum variant:
+    /// `{"variant":` and `open`; `close` ends both.
+    fn variant(
+        p: &'p mut Packer<'a>,
+        variant: &str,
+        open: &'static [u8],
+        close: &'static [u8],
+    ) -> Self {
+        p.open_variant(variant);
+        p.lit(open);
+        Compound::new(p, close)
     }
 
     #[inline]
