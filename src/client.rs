@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use serde_json::Value;
@@ -183,8 +183,15 @@ impl Client {
             inner.core.shared.stats.drop_event(DropReason::Sampled, 1);
             return Ok(());
         }
+        let Some(since) = crate::clock::since_epoch() else {
+            // A clock before 1970: not packed (the usual path writes such
+            // a time as it can).
+            let mut event = Event::from_typed(typed);
+            event.sample_rate = sample_rate;
+            return inner.core.enqueue(event);
+        };
         let head = Head {
-            at: SystemTime::now(),
+            since,
             sample_rate,
             has_ts: typed.has_key("ts"),
         };
@@ -193,7 +200,7 @@ impl Client {
             None => {
                 // Sampled already: straight to the queue.
                 let mut event = Event::from_typed(typed);
-                event.timestamp = head.at;
+                event.timestamp = head.at();
                 event.sample_rate = sample_rate;
                 inner.core.enqueue(event)
             }

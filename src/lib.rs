@@ -29,6 +29,7 @@ mod blocks;
 mod builder;
 pub mod check;
 mod client;
+mod clock;
 mod config;
 pub mod context;
 mod error;

@@ -203,7 +203,7 @@ impl BatchBuilder {
         let format = self.format;
         let h = p.head;
         self.push_with(max_event_bytes, |buf| {
-            write_item(buf, format, h.at, h.sample_rate, |buf, with_ts| {
+            write_item(buf, format, h.at(), h.sample_rate, |buf, with_ts| {
                 write_packed_object(buf, p, client_fields, with_ts)
             })
         })
@@ -386,7 +386,7 @@ fn write_packed_object(
         if add_ts {
             sep(buf);
             buf.extend_from_slice(b"\"ts\":\"");
-            write_timestamp(buf, p.head.at);
+            write_timestamp(buf, p.head.at());
             buf.push(b'"');
         }
         buf.push(b'}');

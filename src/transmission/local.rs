@@ -135,7 +135,7 @@ impl Pending {
         packed::records(&self.packed)
             .filter_map(|rec| match rec {
                 Record::Ref => take(events.next()),
-                Record::Packed(p) => Some((None, p.head.at)),
+                Record::Packed(p) => Some((None, p.head.at())),
             })
             .collect()
     }

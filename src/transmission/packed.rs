@@ -46,25 +46,31 @@ const F32: u8 = 3;
 /// What a packed event carries besides its JSON.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Head {
-    pub(crate) at: SystemTime,
+    /// When the event was sent, since the Unix epoch.
+    pub(crate) since: Duration,
     /// The Honeycomb sample rate the caller decided on.
     pub(crate) sample_rate: Option<u32>,
     /// The struct has a `ts` key of its own (no `ts` is added).
     pub(crate) has_ts: bool,
 }
 
+impl Head {
+    /// When the event was sent.
+    pub(crate) fn at(&self) -> SystemTime {
+        UNIX_EPOCH + self.since
+    }
+}
+
 /// Appends a packed record to `buf`, its JSON written by `write`. Returns
 /// `false`, with `buf` unchanged, when the event cannot be packed (`write`
-/// fails, or the timestamp is before 1970): the event then takes the usual
-/// path, where the worker reports why it cannot be sent.
+/// fails): the event then takes the usual path, where the worker reports
+/// why it cannot be sent.
 pub(crate) fn pack(
     buf: &mut Vec<u8>,
     head: &Head,
     write: impl FnOnce(&mut Packer<'_>) -> Result<(), Error>,
 ) -> bool {
-    let Ok(since) = head.at.duration_since(UNIX_EPOCH) else {
-        return false;
-    };
+    let since = head.since;
     let start = buf.len();
     let mut header = [0; HEADER];
     header[4] = KIND_PACKED;
@@ -166,7 +172,7 @@ impl<'a> Iterator for Records<'a> {
                 let rate = u32_at(rec, 8)?;
                 Some(Record::Packed(Packed {
                     head: Head {
-                        at: UNIX_EPOCH + Duration::new(secs, nanos),
+                        since: Duration::new(secs, nanos),
                         sample_rate: (rate != 0).then_some(rate),
                         has_ts: rec.get(5)? & FLAG_HAS_TS != 0,
                     },
@@ -555,7 +561,7 @@ mod tests {
 
     fn round_trip<T: Serialize>(v: &T) -> Vec<u8> {
         let head = Head {
-            at: UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
+            since: Duration::new(1_700_000_000, 123_456_789),
             sample_rate: Some(7),
             has_ts: true,
         };
@@ -569,7 +575,7 @@ mod tests {
         let Record::Packed(p) = &recs[1] else {
             panic!("not packed")
         };
-        assert_eq!(p.head.at, head.at);
+        assert_eq!(p.head.since, head.since);
         assert_eq!(p.head.sample_rate, Some(7));
         assert!(p.head.has_ts);
         let mut out = Vec::new();
@@ -622,7 +628,7 @@ mod tests {
     fn segments_and_direct_writes_make_the_json_serde_json_makes() {
         const OPEN: [u8; 10] = segment::<{ "{\"a\":".len() + SEGMENT_HEADER }>("{\"a\":");
         let head = Head {
-            at: SystemTime::now(),
+            since: Duration::new(1_700_000_000, 0),
             sample_rate: None,
             has_ts: false,
         };
@@ -655,17 +661,12 @@ mod tests {
     fn a_value_that_cannot_be_packed_leaves_the_buffer_unchanged() {
         let mut buf = vec![9];
         let head = Head {
-            at: SystemTime::now(),
+            since: Duration::new(1_700_000_000, 0),
             sample_rate: None,
             has_ts: false,
         };
         let bad: std::collections::HashMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
         assert!(!pack(&mut buf, &head, |p| p.value(&bad)));
-        let before_1970 = Head {
-            at: UNIX_EPOCH - Duration::from_secs(1),
-            ..head
-        };
-        assert!(!pack(&mut buf, &before_1970, |p| p.value(&json!({"a": 1}))));
         assert_eq!(buf, [9]);
     }
 }

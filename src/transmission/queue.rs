@@ -51,14 +51,28 @@ pub(crate) type EventMeta = (Option<Value>, SystemTime);
 #[derive(Default)]
 pub(crate) struct InFlight {
     pub(crate) batches: BTreeMap<u64, Vec<EventMeta>>,
+    /// Batches answered whose outcomes are being counted (out of `batches`,
+    /// not in the stats yet), by id, with their number of events: `flush`
+    /// and `close` wait for them too, so the stats are final when they
+    /// return.
+    pub(crate) completing: BTreeMap<u64, u64>,
 }
 
 impl InFlight {
+    /// Events of the batches up to `last` that have no outcome counted yet.
     pub(crate) fn events_upto(&self, last: u64) -> u64 {
-        self.batches
-            .range(..=last)
-            .map(|(_, m)| m.len() as u64)
-            .sum()
+        let answered: u64 = self.completing.range(..=last).map(|(_, &n)| n).sum();
+        answered
+            + self
+                .batches
+                .range(..=last)
+                .map(|(_, m)| m.len() as u64)
+                .sum::<u64>()
+    }
+
+    /// Whether no batch is in flight or being counted.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.batches.is_empty() && self.completing.is_empty()
     }
 }
 
@@ -405,7 +419,7 @@ impl Transmission {
         local::recycle(self.id, spent);
         match self.placed(placed) {
             Ok(r) => Some(r),
-            Err(NotTaken::Overflow(())) => Some(Err(self.overflow(None, head.at))),
+            Err(NotTaken::Overflow(())) => Some(Err(self.overflow(None, head.at()))),
             Err(NotTaken::Back(())) => None,
         }
     }
@@ -783,7 +797,7 @@ mod tests {
 
     fn head() -> Head {
         Head {
-            at: SystemTime::now(),
+            since: Duration::new(1_700_000_000, 0),
             sample_rate: None,
             has_ts: false,
         }

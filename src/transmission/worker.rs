@@ -293,9 +293,7 @@ impl Worker {
         self.dispatch();
         {
             let mut g = self.shared.in_flight();
-            while !g.batches.is_empty()
-                && !self.shared.abort.load(std::sync::atomic::Ordering::Acquire)
-            {
+            while !g.is_empty() && !self.shared.abort.load(std::sync::atomic::Ordering::Acquire) {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -386,7 +384,7 @@ impl Worker {
         let pushed = self
             .batch
             .push_packed(p, &self.config.fields, self.config.max_event_bytes);
-        self.pushed(pushed, None, p.head.at);
+        self.pushed(pushed, None, p.head.at());
     }
 
     /// Records an event's place in the batch (or why it has none), and
@@ -497,8 +495,13 @@ impl Worker {
 /// Records the outcome of a batch: stats, one response per event (when
 /// someone reads them), and the in-flight bookkeeping that `flush` waits on.
 fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
-    let Some(meta) = shared.in_flight().batches.remove(&id) else {
-        return; // already counted as closed
+    let meta = {
+        let mut g = shared.in_flight();
+        let Some(meta) = g.batches.remove(&id) else {
+            return; // already counted as closed
+        };
+        g.completing.insert(id, meta.len() as u64);
+        meta
     };
     let respond = shared.wants_responses();
     let now = SystemTime::now();
@@ -535,5 +538,43 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
         shared.respond_all(responses, true);
     }
     shared.stats.add(Counter::Sent, sent);
+    // Only now may a flush waiting for this batch return (its stats and
+    // responses are out).
+    shared.in_flight().completing.remove(&id);
     shared.in_flight_changed.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transmission::queue::Transmission;
+    use crate::transmission::MemorySender;
+
+    /// What `flush` waits on (the batch's events without an outcome) never
+    /// reaches 0 before the outcomes are in the stats: a flush that returns
+    /// leaves final stats. A large batch makes the window, if there is one,
+    /// long enough for the watcher to see it.
+    #[test]
+    fn a_batch_leaves_the_in_flight_table_only_once_its_outcomes_are_counted() {
+        const N: usize = 200_000;
+        let core = Transmission::start(Arc::new(Config::new()), Arc::new(MemorySender::new()))
+            .expect("start");
+        let shared = core.shared.clone();
+        let meta: Vec<EventMeta> = (0..N).map(|_| (None, SystemTime::now())).collect();
+        shared.in_flight().batches.insert(u64::MAX, meta);
+        let watcher = {
+            let shared = shared.clone();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            std::thread::spawn(move || loop {
+                let pending = shared.in_flight().events_upto(u64::MAX);
+                let sent = shared.stats.get(Counter::Sent);
+                if pending == 0 || Instant::now() > deadline {
+                    return sent;
+                }
+            })
+        };
+        complete(&shared, u64::MAX, vec![Outcome::ok(None); N]);
+        assert_eq!(watcher.join().expect("watcher"), N as u64);
+        drop(core);
+    }
 }
