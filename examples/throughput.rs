@@ -139,22 +139,26 @@ struct SinkCounters {
     first_ns: AtomicU64,
 }
 
-/// Top-level object items of a JSON array (`[{...},{...}]`), string-aware.
+/// Top-level object items of a JSON array (`[{...},{...}]`), string-aware:
+/// strings are skipped with `memchr` (a byte-by-byte scan of them cost the
+/// sink more CPU than the rest of a request).
 fn count_array_items(b: &[u8]) -> u64 {
-    let (mut depth, mut in_str, mut esc, mut n) = (0i32, false, false, 0u64);
-    for &c in b {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == b'\\' {
-                esc = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
-            continue;
-        }
+    let (mut depth, mut n, mut i) = (0i32, 0u64, 0usize);
+    while let Some(&c) = b.get(i) {
+        i += 1;
         match c {
-            b'"' => in_str = true,
+            b'"' => loop {
+                let rest = b.get(i..).unwrap_or(&[]);
+                match memchr::memchr2(b'"', b'\\', rest) {
+                    // An escape: skip it and the byte it escapes.
+                    Some(j) if rest[j] == b'\\' => i += j + 2,
+                    Some(j) => {
+                        i += j + 1;
+                        break;
+                    }
+                    None => return n,
+                }
+            },
             b'[' | b'{' => {
                 if depth == 1 {
                     n += 1;
@@ -166,6 +170,15 @@ fn count_array_items(b: &[u8]) -> u64 {
         }
     }
     n
+}
+
+/// Lines of an NDJSON body (a last line without its newline counts).
+///
+/// With `memchr`'s vectorized search: a byte-by-byte count took half the
+/// sink's CPU, which on a 2-core machine is taken from the process measured.
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+        + u64::from(!b.is_empty() && b.last() != Some(&b'\n'))
 }
 
 fn run_sink() {
@@ -278,8 +291,7 @@ fn run_sink() {
                         let n = if honeycomb {
                             count_array_items(plain)
                         } else {
-                            plain.iter().filter(|&&b| b == b'\n').count() as u64
-                                + u64::from(!plain.is_empty() && plain.last() != Some(&b'\n'))
+                            count_lines(plain)
                         };
                         c.requests.fetch_add(1, Ordering::Relaxed);
                         c.wire_bytes.fetch_add(wire, Ordering::Relaxed);
@@ -700,7 +712,8 @@ struct RunResult {
 fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResult {
     let batch_size = o.batch_size.unwrap_or(match kind {
         Kind::Honeybadger => 1000,
-        Kind::Honeycomb => 50,
+        // The library's defaults.
+        Kind::Honeycomb => 500,
     });
     let ceiling_n = o.ceiling_events.unwrap_or(n.min(1_000_000));
     let ceiling = (ceiling_n > 0)

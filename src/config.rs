@@ -390,7 +390,13 @@ impl Config {
         self
     }
 
-    /// Events per batch (default 1,000 for Honeybadger, 50 for Honeycomb).
+    /// Events per batch (default 1,000 for Honeybadger, 500 for Honeycomb).
+    ///
+    /// libhoney sends Honeycomb batches of 50; with 500, a busy client makes
+    /// a tenth of the requests, which is what bounds its throughput (1.9× the
+    /// events per second on loopback, `BENCHMARKS.md`). A quiet client is
+    /// not slowed: a batch also goes when its `batch_timeout` is up, and
+    /// when it reaches `batch_max_bytes`.
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = Some(n);
         self
@@ -531,7 +537,7 @@ impl Config {
 
     pub(crate) fn effective_batch_size(&self) -> usize {
         self.batch_size.unwrap_or(match self.backend_kind() {
-            BackendKind::Honeycomb => 50,
+            BackendKind::Honeycomb => 500,
             _ => 1_000,
         })
     }
@@ -696,7 +702,7 @@ mod tests {
         assert_eq!(c.effective_batch_timeout(), Duration::from_secs(5));
         let c = env(&[("HONEYCOMB_API_KEY", "k")]).unwrap();
         assert_eq!(c.backend_kind(), BackendKind::Honeycomb);
-        assert_eq!(c.effective_batch_size(), 50);
+        assert_eq!(c.effective_batch_size(), 500);
         assert_eq!(c.effective_batch_timeout(), Duration::from_millis(100));
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Each thread that compresses keeps one compressor per format and resets
 //! it between bodies: setting up a deflate state costs more than
-//! compressing a Honeycomb batch of 50 events. The backend is `zlib-rs`
+//! compressing a small batch (50 events). The backend is `zlib-rs`
 //! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies.
 
 use std::cell::RefCell;
