@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -386,7 +386,7 @@ fn write_packed_object(
         if add_ts {
             sep(buf);
             buf.extend_from_slice(b"\"ts\":\"");
-            write_timestamp(buf, p.head.at());
+            write_timestamp_since(buf, p.head.since);
             buf.push(b'"');
         }
         buf.push(b'}');
@@ -400,18 +400,26 @@ fn write_packed_object(
 /// The date and time of day are computed once per second and kept per
 /// thread: the events of a batch mostly share their second.
 pub fn write_timestamp(buf: &mut Vec<u8>, at: SystemTime) {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(since) => write_timestamp_since(buf, since),
+        Err(_) => {
+            buf.extend_from_slice(&date_time(at));
+            write_micros(buf, time::OffsetDateTime::from(at).microsecond());
+        }
+    }
+}
+
+/// [`write_timestamp`] for a time given since the Unix epoch (a packed
+/// event's, which need not go through `SystemTime` and back).
+fn write_timestamp_since(buf: &mut Vec<u8>, since: Duration) {
     thread_local! {
         static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
     }
-    let Ok(since) = at.duration_since(UNIX_EPOCH) else {
-        buf.extend_from_slice(&date_time(at));
-        return write_micros(buf, time::OffsetDateTime::from(at).microsecond());
-    };
     let secs = since.as_secs();
     let prefix = match SECOND.try_with(Cell::get) {
         Ok((s, prefix)) if s == secs => prefix,
         _ => {
-            let prefix = date_time(at);
+            let prefix = date_time(UNIX_EPOCH + since);
             let _ = SECOND.try_with(|c| c.set((secs, prefix)));
             prefix
         }
