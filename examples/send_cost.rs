@@ -2,8 +2,10 @@
 //! criterion in the way: a steady loop of `DbQuery::new(..).request_id(..)
 //! .send_with(&client)` into a client whose background worker discards, next
 //! to the same loop that only builds and drops the event, and one that also
-//! reads the clock. Small enough to run under callgrind, whose instruction
-//! counts do not depend on the machine's mood (`BENCHMARKS.md`).
+//! reads the clock the send reads (`src/clock.rs`: the TSC where Linux keeps
+//! time with it, `clock_gettime` elsewhere). Small enough to run under
+//! callgrind, whose instruction counts do not depend on the machine's mood
+//! (`BENCHMARKS.md`).
 //!
 //! ```sh
 //! cargo run --release --example send_cost                   # ns per event, 4 rounds
@@ -18,7 +20,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use insights_events::transmission::DiscardSender;
 use insights_events::{Backend, Client, Config, DbQuery};
@@ -73,7 +75,7 @@ fn main() {
         let build = per_event(n, |i| drop(black_box(event(i))));
         let clock = per_event(n, |i| {
             drop(black_box(event(i)));
-            black_box(SystemTime::now());
+            black_box(insights_events::__private::since_epoch());
         });
         println!(
             "round {round}: build + drop {build:.0}, + clock {clock:.0}, send {send:.0} ns/event"

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Receiver;
 use serde_json::Value;
@@ -169,7 +169,7 @@ impl Client {
                 .apply_typed(|f| typed.visit_json_fields_mut(f), MAX_DEPTH)
                 .is_none();
         if !packable {
-            return self.send(Event::from_typed(typed));
+            return self.send_unpacked(typed, None, None);
         }
         let sample_rate = match inner.kind {
             BackendKind::Honeycomb => Some(self.honeycomb_rate(None)),
@@ -186,9 +186,7 @@ impl Client {
         let Some(since) = crate::clock::since_epoch() else {
             // A clock before 1970: not packed (the usual path writes such
             // a time as it can).
-            let mut event = Event::from_typed(typed);
-            event.sample_rate = sample_rate;
-            return inner.core.enqueue(event);
+            return self.send_unpacked(typed, Some(None), sample_rate);
         };
         let head = Head {
             since,
@@ -197,14 +195,32 @@ impl Client {
         };
         match inner.core.enqueue_packed(&typed, &head) {
             Some(sent) => sent,
-            None => {
-                // Sampled already: straight to the queue.
-                let mut event = Event::from_typed(typed);
-                event.timestamp = head.at();
-                event.sample_rate = sample_rate;
-                inner.core.enqueue(event)
-            }
+            None => self.send_unpacked(typed, Some(Some(head.at())), sample_rate),
         }
+    }
+
+    /// A typed send that is not packed, out of [`Client::send_typed`]'s hot
+    /// path. `sampled` is `None` when the event still goes through the whole
+    /// send (checks, fields, sampling); otherwise it was sampled already and
+    /// goes straight to the queue with this timestamp (`Some(None)`: the
+    /// usual path reads the clock).
+    #[cold]
+    #[inline(never)]
+    fn send_unpacked<T: TypedEvent>(
+        &self,
+        typed: T,
+        sampled: Option<Option<SystemTime>>,
+        sample_rate: Option<u32>,
+    ) -> Result<(), SendError> {
+        let mut event = Event::from_typed(typed);
+        let Some(timestamp) = sampled else {
+            return self.send(event);
+        };
+        if let Some(at) = timestamp {
+            event.timestamp = at;
+        }
+        event.sample_rate = sample_rate;
+        self.inner.core.enqueue(event)
     }
 
     /// The sampling decision for this client's backend.

@@ -29,7 +29,7 @@ const REFRESH_NS: u64 = 1_000_000;
 
 /// Time since the Unix epoch, now; `None` if the clock reads before 1970.
 #[inline]
-pub(crate) fn since_epoch() -> Option<Duration> {
+pub fn since_epoch() -> Option<Duration> {
     #[cfg(target_arch = "x86_64")]
     if tsc::usable() {
         let ns = tsc::now_ns()?;

@@ -56,8 +56,10 @@ pub use generated::{python, AnyEvent, SCHEMAS};
 pub use transmission::{DropReason, FlushOutcome, Response, Stats};
 pub use typed::{FieldInfo, JsonFieldMut, SchemaInfo, TypedEvent};
 
-/// Used by generated code only; not part of the API.
+/// Used by generated code (and `examples/send_cost.rs`, which times the clock
+/// a typed send reads); not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::clock::since_epoch;
     pub use crate::transmission::packed::{segment, Packer, SEGMENT_HEADER};
 }

@@ -654,27 +654,33 @@ pub(crate) fn with_local<R>(
             let mut locals = cell.try_borrow_mut().ok()?;
             let idx = match locals.0.iter().position(|l| l.core == core) {
                 Some(i) => i,
-                None => {
-                    // Forget slots of clients that were closed since.
-                    locals.0.retain(|l| !l.slot.lock().closed);
-                    let slot = shared.slots.register()?;
-                    locals.0.push(Local {
-                        core,
-                        slot,
-                        shared: Arc::downgrade(shared),
-                        own: Own {
-                            spare: Pending::default(),
-                            spool: None,
-                            scratch: Vec::new(),
-                        },
-                    });
-                    locals.0.len() - 1
-                }
+                None => register(&mut locals, core, shared)?,
             };
             Some(f(&mut locals.0[idx]))
         })
         .ok()
         .flatten()
+}
+
+/// Registers a slot of the client `core` for this thread (once per thread
+/// and client, off the send's hot path); returns its index.
+#[cold]
+#[inline(never)]
+fn register(locals: &mut Locals, core: u64, shared: &Arc<Shared>) -> Option<usize> {
+    // Forget slots of clients that were closed since.
+    locals.0.retain(|l| !l.slot.lock().closed);
+    let slot = shared.slots.register()?;
+    locals.0.push(Local {
+        core,
+        slot,
+        shared: Arc::downgrade(shared),
+        own: Own {
+            spare: Pending::default(),
+            spool: None,
+            scratch: Vec::new(),
+        },
+    });
+    Some(locals.0.len() - 1)
 }
 
 /// Runs `f` under the lock of this thread's slot for the client `core` (see
