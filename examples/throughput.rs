@@ -139,37 +139,119 @@ struct SinkCounters {
     first_ns: AtomicU64,
 }
 
-/// Top-level object items of a JSON array (`[{...},{...}]`), string-aware:
-/// strings are skipped with `memchr` (a byte-by-byte scan of them cost the
-/// sink more CPU than the rest of a request).
+/// Top-level items of a JSON array (`[{...},{...}]`), string-aware.
+///
+/// 64 bytes at a time, as simdjson finds structure: bit masks of the quotes,
+/// backslashes and brackets of a block (SSE2 compares), the escaped bytes
+/// from the backslashes, the bytes inside strings as the prefix XOR of the
+/// quotes that are not escaped, and then only the brackets outside strings
+/// are looked at one by one (four per event). A byte-by-byte scan, and then
+/// one `memchr` per string piece (ORM queries are full of `\"`), took more
+/// of the sink's CPU than the rest of a request; on a 2-core machine that
+/// CPU is taken from the process measured.
 fn count_array_items(b: &[u8]) -> u64 {
-    let (mut depth, mut n, mut i) = (0i32, 0u64, 0usize);
-    while let Some(&c) = b.get(i) {
-        i += 1;
-        match c {
-            b'"' => loop {
-                let rest = b.get(i..).unwrap_or(&[]);
-                match memchr::memchr2(b'"', b'\\', rest) {
-                    // An escape: skip it and the byte it escapes.
-                    Some(j) if rest[j] == b'\\' => i += j + 2,
-                    Some(j) => {
-                        i += j + 1;
-                        break;
-                    }
-                    None => return n,
-                }
-            },
-            b'[' | b'{' => {
-                if depth == 1 {
-                    n += 1;
-                }
-                depth += 1;
+    let (mut depth, mut n) = (0i32, 0u64);
+    // Carried from block to block: inside a string (all ones), and whether
+    // the block's first byte is escaped.
+    let (mut in_string, mut escape_carry) = (0u64, false);
+    let blocks = b.chunks_exact(64);
+    let mut tail = [b' '; 64];
+    tail[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
+    let padded = blocks.map(|c| <&[u8; 64]>::try_from(c).unwrap_or(&[b' '; 64]));
+    for block in padded.chain(std::iter::once(&tail)) {
+        let m = masks(block);
+        // Escaped bytes: each backslash that is not itself escaped escapes
+        // the next byte (few per block: one pass over their bits).
+        let mut escaped = u64::from(escape_carry);
+        let mut bs = m.backslash & !escaped;
+        escape_carry = false;
+        while bs != 0 {
+            let i = bs.trailing_zeros();
+            if i == 63 {
+                escape_carry = true;
+                break;
             }
-            b']' | b'}' => depth -= 1,
-            _ => {}
+            escaped |= 1 << (i + 1);
+            bs &= !(3u64 << i);
+        }
+        let strings = prefix_xor(m.quote & !escaped) ^ in_string;
+        in_string = ((strings as i64) >> 63) as u64;
+        let mut brackets = (m.open | m.close) & !strings;
+        while brackets != 0 {
+            let i = brackets.trailing_zeros();
+            if m.open >> i & 1 == 1 {
+                n += u64::from(depth == 1);
+                depth += 1;
+            } else {
+                depth -= 1;
+            }
+            brackets &= brackets - 1;
         }
     }
     n
+}
+
+/// Where a 64-byte block has each kind of byte [`count_array_items`] needs.
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+}
+
+#[cfg(target_arch = "x86_64")]
+fn masks(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut m = Masks {
+        quote: 0,
+        backslash: 0,
+        open: 0,
+        close: 0,
+    };
+    for k in 0..4 {
+        // SAFETY: SSE2 is part of x86-64, and the load reads bytes
+        // `16k..16k + 16` of the 64-byte block.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
+            let eq = |c: u8| {
+                u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u16)
+            };
+            m.quote |= eq(b'"') << (16 * k);
+            m.backslash |= eq(b'\\') << (16 * k);
+            m.open |= (eq(b'{') | eq(b'[')) << (16 * k);
+            m.close |= (eq(b'}') | eq(b']')) << (16 * k);
+        }
+    }
+    m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn masks(block: &[u8; 64]) -> Masks {
+    let mut m = Masks {
+        quote: 0,
+        backslash: 0,
+        open: 0,
+        close: 0,
+    };
+    for (i, &c) in block.iter().enumerate() {
+        m.quote |= u64::from(c == b'"') << i;
+        m.backslash |= u64::from(c == b'\\') << i;
+        m.open |= u64::from(c == b'{' || c == b'[') << i;
+        m.close |= u64::from(c == b'}' || c == b']') << i;
+    }
+    m
+}
+
+/// Bit `i` of the result is the XOR of bits `0..=i` of `x`: set from an
+/// opening quote up to (not including) its closing quote.
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
 }
 
 /// Lines of an NDJSON body (a last line without its newline counts).
@@ -917,5 +999,86 @@ fn main() {
             r.wire_per_event,
             r.body_per_event,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count_array_items, count_lines};
+
+    /// Items counted byte by byte (the sink's first counter), for reference.
+    fn reference(b: &[u8]) -> u64 {
+        let (mut depth, mut n, mut in_str, mut esc) = (0i32, 0u64, false, false);
+        for &c in b {
+            if in_str {
+                match (esc, c) {
+                    (true, _) => esc = false,
+                    (false, b'\\') => esc = true,
+                    (false, b'"') => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                b'"' => in_str = true,
+                b'[' | b'{' => {
+                    n += u64::from(depth == 1);
+                    depth += 1;
+                }
+                b']' | b'}' => depth -= 1,
+                _ => {}
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn counts_items_as_a_byte_by_byte_scan_does() {
+        // Strings with brackets, escaped quotes, escaped backslashes and
+        // runs of backslashes, nested arrays and objects, at every offset
+        // against the 64-byte blocks (the padding shifts them).
+        let pieces: [&str; 8] = [
+            r#"{"data":{"query":"SELECT \"a\" FROM [t] WHERE x = '}'"},"time":"t"}"#,
+            r#"{"s":"\\","t":"\\\"]{"}"#,
+            r#"{"a":[1,{"b":[]}],"c":"\\\\"}"#,
+            r#"[1,2,"]"]"#,
+            r#"{"k":"ends in a backslash \\"}"#,
+            r#""a string item with { and [""#,
+            r#"{"long":"0123456789012345678901234567890123456789012345678901234567890123456789\"x"}"#,
+            "7",
+        ];
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        for pad in 0..70 {
+            for len in [0usize, 1, 2, 5, 17, 64] {
+                let mut body = format!("{}[", " ".repeat(pad));
+                let mut containers = 0;
+                for k in 0..len {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    if k > 0 {
+                        body.push(',');
+                    }
+                    let piece = pieces[(rng % pieces.len() as u64) as usize];
+                    // A string or number item is not an object: not counted.
+                    containers += u64::from(piece.starts_with(['{', '[']));
+                    body.push_str(piece);
+                }
+                body.push(']');
+                assert_eq!(
+                    count_array_items(body.as_bytes()),
+                    reference(body.as_bytes()),
+                    "{body}"
+                );
+                assert_eq!(reference(body.as_bytes()), containers, "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_lines_with_or_without_the_last_newline() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"{}\n{}\n"), 2);
+        assert_eq!(count_lines(b"{}\n{}"), 2);
     }
 }

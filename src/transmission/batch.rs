@@ -187,9 +187,13 @@ impl BatchBuilder {
     ) -> Result<(), PushError> {
         let format = self.format;
         self.push_with(max_event_bytes, |buf| {
-            write_item(buf, format, ev.timestamp, ev.sample_rate, |buf, with_ts| {
-                write_object(buf, ev, client_fields, with_ts)
-            })
+            write_item(
+                buf,
+                format,
+                When::At(ev.timestamp),
+                ev.sample_rate,
+                |buf, with_ts| write_object(buf, ev, client_fields, with_ts),
+            )
         })
     }
 
@@ -203,9 +207,13 @@ impl BatchBuilder {
         let format = self.format;
         let h = p.head;
         self.push_with(max_event_bytes, |buf| {
-            write_item(buf, format, h.at(), h.sample_rate, |buf, with_ts| {
-                write_packed_object(buf, p, client_fields, with_ts)
-            })
+            write_item(
+                buf,
+                format,
+                When::Since(h.since),
+                h.sample_rate,
+                |buf, with_ts| write_packed_object(buf, p, client_fields, with_ts),
+            )
         })
     }
 
@@ -235,13 +243,31 @@ impl BatchBuilder {
     }
 }
 
+/// An event's time, as the worker has it: an [`Event`]'s `SystemTime`, or a
+/// packed event's time since the Unix epoch (written without going through
+/// `SystemTime` and back).
+#[derive(Clone, Copy)]
+enum When {
+    At(SystemTime),
+    Since(Duration),
+}
+
+impl When {
+    fn write(self, buf: &mut Vec<u8>) {
+        match self {
+            When::At(at) => write_timestamp(buf, at),
+            When::Since(since) => write_timestamp_since(buf, since),
+        }
+    }
+}
+
 /// Appends one event in `format`: an NDJSON line with its newline, or one
 /// Honeycomb batch item. Returns the length of the event's JSON object (what
 /// the size limit applies to).
 fn write_item(
     buf: &mut Vec<u8>,
     format: WireFormat,
-    at: SystemTime,
+    at: When,
     sample_rate: Option<u32>,
     object: impl FnOnce(&mut Vec<u8>, bool) -> serde_json::Result<usize>,
 ) -> serde_json::Result<usize> {
@@ -252,7 +278,7 @@ fn write_item(
             let r = object(buf, false);
             if r.is_ok() {
                 buf.extend_from_slice(b",\"time\":\"");
-                write_timestamp(buf, at);
+                at.write(buf);
                 buf.extend_from_slice(b"\",\"samplerate\":");
                 buf.extend_from_slice(
                     itoa::Buffer::new()
@@ -511,7 +537,13 @@ pub fn encode_event(event: &Event, format: WireFormat) -> Result<Vec<u8>, String
 pub fn encode_into(buf: &mut Vec<u8>, event: &Event, format: WireFormat) -> Result<usize, String> {
     let start = buf.len();
     let object = |buf: &mut Vec<u8>, with_ts| write_object(buf, event, &Fields::new(), with_ts);
-    match write_item(buf, format, event.timestamp, event.sample_rate, object) {
+    match write_item(
+        buf,
+        format,
+        When::At(event.timestamp),
+        event.sample_rate,
+        object,
+    ) {
         Ok(_) => Ok(buf.len() - start),
         Err(e) => {
             buf.truncate(start);

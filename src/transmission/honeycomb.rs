@@ -38,6 +38,9 @@ impl Endpoint for HcEndpoint {
         &self.headers
     }
     fn outcomes(&self, status: u16, body: &[u8], n: usize) -> Vec<Outcome> {
+        if all_accepted(body, n) {
+            return vec![Outcome::ok(Some(202)); n];
+        }
         match serde_json::from_slice::<Vec<ItemStatus>>(body) {
             Ok(items) if items.len() == n => items
                 .into_iter()
@@ -59,6 +62,22 @@ impl Endpoint for HcEndpoint {
             _ => vec![Outcome::ok(Some(status)); n],
         }
     }
+}
+
+/// Whether `body` is Honeycomb's answer when it accepted all `n` items,
+/// exactly as it writes it: `[{"status":202},…]`, no spaces. The usual
+/// answer is recognized without parsing it (500 items per batch); anything
+/// else is parsed item by item.
+fn all_accepted(body: &[u8], n: usize) -> bool {
+    const ITEM: &[u8] = b"{\"status\":202}";
+    let Some(items) = body.strip_prefix(b"[").and_then(|b| b.strip_suffix(b"]")) else {
+        return false;
+    };
+    n > 0
+        && items.len() == n * (ITEM.len() + 1) - 1
+        && items
+            .chunks(ITEM.len() + 1)
+            .all(|c| c.starts_with(ITEM) && c.get(ITEM.len()).map_or(true, |&b| b == b','))
 }
 
 impl std::fmt::Debug for HoneycombSender {
@@ -125,6 +144,50 @@ impl Sender for HoneycombSender {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn outcomes(body: &str, n: usize) -> Vec<Outcome> {
+        let ep = HcEndpoint {
+            url: String::new(),
+            headers: HeaderMap::new(),
+        };
+        ep.outcomes(200, body.as_bytes(), n)
+    }
+
+    #[test]
+    fn the_all_accepted_answer_is_recognized_exactly() {
+        assert!(all_accepted(br#"[{"status":202}]"#, 1));
+        assert!(all_accepted(
+            br#"[{"status":202},{"status":202},{"status":202}]"#,
+            3
+        ));
+        // Wrong count, another status, a trailing comma, spaces: not it.
+        assert!(!all_accepted(br#"[{"status":202},{"status":202}]"#, 3));
+        assert!(!all_accepted(br#"[{"status":202},{"status":400}]"#, 2));
+        assert!(!all_accepted(br#"[{"status":202},]"#, 1));
+        assert!(!all_accepted(br#"[{"status":202}, {"status":202}]"#, 2));
+        assert!(!all_accepted(b"[]", 0));
+        assert!(!all_accepted(b"", 1));
+    }
+
+    #[test]
+    fn per_item_statuses_are_outcomes_with_or_without_the_shortcut() {
+        let all = outcomes(r#"[{"status":202},{"status":202}]"#, 2);
+        assert_eq!(all.len(), 2);
+        assert!(all
+            .iter()
+            .all(|o| o.reason.is_none() && o.status == Some(202)));
+        // Spaces defeat the shortcut; the parse gives the same outcomes.
+        let spaced = outcomes(r#"[ {"status": 202}, {"status": 202} ]"#, 2);
+        assert!(spaced
+            .iter()
+            .all(|o| o.reason.is_none() && o.status == Some(202)));
+        let mixed = outcomes(r#"[{"status":202},{"status":400,"error":"bad"}]"#, 2);
+        assert!(mixed[0].reason.is_none());
+        assert_eq!(mixed[1].reason, Some(DropReason::Rejected));
+        assert_eq!(mixed[1].error.as_deref(), Some("bad"));
+    }
+
     #[test]
     fn dataset_is_escaped() {
         assert_eq!(super::escape_path_segment("my data/set"), "my%20data%2Fset");
