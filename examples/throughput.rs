@@ -192,6 +192,7 @@ fn count_array_items(b: &[u8]) -> u64 {
 }
 
 /// Where a 64-byte block has each kind of byte [`count_array_items`] needs.
+#[derive(Default)]
 struct Masks {
     quote: u64,
     backslash: u64,
@@ -202,12 +203,7 @@ struct Masks {
 #[cfg(target_arch = "x86_64")]
 fn masks(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let mut m = Masks {
-        quote: 0,
-        backslash: 0,
-        open: 0,
-        close: 0,
-    };
+    let mut m = Masks::default();
     for k in 0..4 {
         // SAFETY: SSE2 is part of x86-64, and the load reads bytes
         // `16k..16k + 16` of the 64-byte block.
@@ -227,12 +223,7 @@ fn masks(block: &[u8; 64]) -> Masks {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn masks(block: &[u8; 64]) -> Masks {
-    let mut m = Masks {
-        quote: 0,
-        backslash: 0,
-        open: 0,
-        close: 0,
-    };
+    let mut m = Masks::default();
     for (i, &c) in block.iter().enumerate() {
         m.quote |= u64::from(c == b'"') << i;
         m.backslash |= u64::from(c == b'\\') << i;
