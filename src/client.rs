@@ -169,7 +169,7 @@ impl Client {
                 .apply_typed(|f| typed.visit_json_fields_mut(f), MAX_DEPTH)
                 .is_none();
         if !packable {
-            return self.send_unpacked(typed, None, None);
+            return self.send_whole(typed);
         }
         let sample_rate = match inner.kind {
             BackendKind::Honeycomb => Some(self.honeycomb_rate(None)),
@@ -186,7 +186,7 @@ impl Client {
         let Some(since) = crate::clock::since_epoch() else {
             // A clock before 1970: not packed (the usual path writes such
             // a time as it can).
-            return self.send_unpacked(typed, Some(None), sample_rate);
+            return self.enqueue_sampled(typed, None, sample_rate);
         };
         let head = Head {
             since,
@@ -195,28 +195,31 @@ impl Client {
         };
         match inner.core.enqueue_packed(&typed, &head) {
             Some(sent) => sent,
-            None => self.send_unpacked(typed, Some(Some(head.at())), sample_rate),
+            None => self.enqueue_sampled(typed, Some(head.at()), sample_rate),
         }
     }
 
-    /// A typed send that is not packed, out of [`Client::send_typed`]'s hot
-    /// path. `sampled` is `None` when the event still goes through the whole
-    /// send (checks, fields, sampling); otherwise it was sampled already and
-    /// goes straight to the queue with this timestamp (`Some(None)`: the
-    /// usual path reads the clock).
+    /// A typed event that cannot be packed takes the whole usual send
+    /// (checks, fields, sampling), out of [`Client::send_typed`]'s hot path.
     #[cold]
     #[inline(never)]
-    fn send_unpacked<T: TypedEvent>(
+    fn send_whole<T: TypedEvent>(&self, typed: T) -> Result<(), SendError> {
+        self.send(Event::from_typed(typed))
+    }
+
+    /// A typed event that was sampled already but is not packed goes
+    /// straight to the queue, with the time `at` (`None`: the time it
+    /// becomes an event), out of [`Client::send_typed`]'s hot path.
+    #[cold]
+    #[inline(never)]
+    fn enqueue_sampled<T: TypedEvent>(
         &self,
         typed: T,
-        sampled: Option<Option<SystemTime>>,
+        at: Option<SystemTime>,
         sample_rate: Option<u32>,
     ) -> Result<(), SendError> {
         let mut event = Event::from_typed(typed);
-        let Some(timestamp) = sampled else {
-            return self.send(event);
-        };
-        if let Some(at) = timestamp {
+        if let Some(at) = at {
             event.timestamp = at;
         }
         event.sample_rate = sample_rate;
