@@ -2,8 +2,12 @@
 
 fn main() {
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
+    // The `send()` methods go into a file of their own, included by the
+    // client layer (`src/client/typed.rs`): the generated types sit below
+    // it and do not depend on it.
     if let Err(e) = insights_events_codegen::Config::new()
         .runtime_path("crate")
+        .send_methods_file("insights_events_send.rs", "crate::schema::generated")
         .compile("schemas", out_dir)
     {
         eprintln!("error: {e}");

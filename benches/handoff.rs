@@ -18,7 +18,7 @@
 //! * `chunks`: the crate's design in miniature before packing: a
 //!   mutex-guarded pending chunk, full chunks of 32 over a bounded crossbeam
 //!   channel, processed chunks given back to the producer to free.
-//! * `bytes`: what packing does (`src/transmission/packed.rs`): the producer
+//! * `bytes`: what packing does (`src/encode/packed.rs`): the producer
 //!   copies the strings, the float and the timestamp into a 64 KiB byte ring
 //!   and frees the event on the spot; the consumer reads the bytes. Only the
 //!   copied bytes cross between cores.

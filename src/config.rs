@@ -1,5 +1,9 @@
 //! Client configuration: a builder, and [`Config::from_env`] with the
 //! variable names honeybadger-python reads.
+//!
+//! Part of layer 7 (beside `client`); uses `core::settings`, `transport`,
+//! `pipeline`, `model`, `error`. It turns a [`Config`] into the plain
+//! settings each lower layer takes, so none of them sees `Config`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,9 +11,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::event::{Event, Fields};
-use crate::filter::ParamsFilter;
-use crate::transmission::Sender;
+use crate::core::settings::CoreSettings;
+pub use crate::error::ConfigError;
+use crate::model::event::Event;
+use crate::model::fields::Fields;
+use crate::pipeline::filter::ParamsFilter;
+pub use crate::pipeline::prepare::BeforeEvent;
+use crate::pipeline::prepare::Policy;
+use crate::pipeline::sampling::Sampler;
+pub use crate::transport::compress::Compression;
+use crate::transport::honeybadger::HoneybadgerSender;
+use crate::transport::honeycomb::HoneycombSender;
+use crate::transport::policy::RetryPolicy;
+pub use crate::transport::secret::Secret;
+use crate::transport::Sender;
 
 /// Default Honeybadger endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://api.honeybadger.io";
@@ -19,44 +34,6 @@ pub const DEFAULT_HONEYCOMB_API_HOST: &str = "https://api.honeycomb.io";
 pub const MAX_EVENT_BYTES: usize = 102_400;
 /// Batches stay under this many bytes.
 pub const MAX_BATCH_BYTES: usize = 5_000_000;
-
-/// A secret string (API key, write key) that never shows in `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    /// The secret itself, for the request header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([REDACTED])")
-    }
-}
-
-/// Body compression for HTTP backends.
-///
-/// Compression runs on the sending runtime's thread, at level 1 (the
-/// fastest): on realistic `db.query` events gzip makes bodies about 6×
-/// smaller (44 bytes per event instead of 270) for about 0.2 µs of CPU per
-/// event. See `BENCHMARKS.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Compression {
-    /// No compression.
-    #[default]
-    None,
-    /// `Content-Encoding: gzip`.
-    Gzip,
-    /// `Content-Encoding: deflate` (zlib stream).
-    Deflate,
-}
 
 /// Where events go.
 #[derive(Clone, Default)]
@@ -97,37 +74,8 @@ pub(crate) enum BackendKind {
     Other,
 }
 
-/// A hook run on every event before it is sent; return `false` to drop it.
-pub type BeforeEvent = Arc<dyn Fn(&mut Event) -> bool + Send + Sync>;
 /// A dynamic field: run when each event is created.
 pub type DynamicField = Arc<dyn Fn() -> Value + Send + Sync>;
-
-/// An invalid configuration.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// An environment variable holds a value that cannot be used.
-    #[error("invalid {var}={value:?}: {reason}")]
-    InvalidEnv {
-        /// The variable.
-        var: &'static str,
-        /// The value found (never shown for secrets).
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A setting is out of range.
-    #[error("invalid setting {setting}: {reason}")]
-    Invalid {
-        /// The setting.
-        setting: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
-    HttpClient(String),
-}
 
 /// How the client is set up. Start from [`Config::new`] or
 /// [`Config::from_env`], then chain setters.
@@ -285,7 +233,7 @@ impl Config {
         let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
         let mut c = Config::new();
         if let Some(v) = get("HONEYBADGER_API_KEY") {
-            c.api_key = Some(Secret(v.trim().to_owned()));
+            c.api_key = Some(Secret::new(v.trim().to_owned()));
         }
         if let Some(v) = get("HONEYBADGER_ENDPOINT") {
             c.endpoint = parse_url("HONEYBADGER_ENDPOINT", &v)?;
@@ -314,7 +262,7 @@ impl Config {
             c.sample_rate = parse_num("HONEYBADGER_EVENTS_SAMPLE_RATE", &v, 0, 100)?;
         }
         if let Some(v) = get("HONEYCOMB_API_KEY").or_else(|| get("HONEYCOMB_WRITEKEY")) {
-            c.honeycomb_write_key = Some(Secret(v.trim().to_owned()));
+            c.honeycomb_write_key = Some(Secret::new(v.trim().to_owned()));
         }
         if let Some(v) = get("HONEYCOMB_DATASET") {
             c.honeycomb_dataset = v;
@@ -360,7 +308,7 @@ impl Config {
     /// The Honeybadger project API key. Selects the Honeybadger backend
     /// (with [`Backend::Auto`]).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(Secret(key.into()));
+        self.api_key = Some(Secret::new(key.into()));
         self
     }
 
@@ -374,7 +322,7 @@ impl Config {
     /// The Honeycomb write key. Selects the Honeycomb backend when no
     /// Honeybadger key is set (with [`Backend::Auto`]).
     pub fn honeycomb_write_key(mut self, key: impl Into<String>) -> Self {
-        self.honeycomb_write_key = Some(Secret(key.into()));
+        self.honeycomb_write_key = Some(Secret::new(key.into()));
         self
     }
 
@@ -549,6 +497,51 @@ impl Config {
         })
     }
 
+    /// What the core needs of this configuration.
+    pub(crate) fn core_settings(&self) -> CoreSettings {
+        CoreSettings {
+            max_queue_size: self.max_queue_size,
+            response_queue_size: self.response_queue_size,
+            block_on_send: self.block_on_send,
+            block_on_response: self.block_on_response,
+            batch_size: self.effective_batch_size(),
+            batch_timeout: self.effective_batch_timeout(),
+            batch_max_bytes: self.batch_max_bytes,
+            max_event_bytes: self.max_event_bytes,
+            max_in_flight: self.max_in_flight,
+            drop_timeout: self.drop_timeout,
+            policy: Policy {
+                before_event: self.before_event.clone(),
+                params_filter: self.params_filter.clone(),
+                fields: self.fields.clone(),
+            },
+        }
+    }
+
+    /// The sampling scheme of the backend in use.
+    pub(crate) fn sampler(&self) -> Sampler {
+        match self.backend_kind() {
+            BackendKind::Honeycomb => Sampler::Honeycomb {
+                rate: self.honeycomb_sample_rate,
+            },
+            _ => Sampler::Honeybadger {
+                rate: self.sample_rate,
+            },
+        }
+    }
+
+    /// The HTTP senders' retry and throttling settings.
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            request_timeout: self.request_timeout,
+            max_retries: self.max_batch_retries,
+            backoff: self.retry_backoff,
+            backoff_max: self.retry_backoff_max,
+            throttle_wait: self.throttle_wait,
+            compression: self.compression,
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let bad = |setting, reason: &str| {
             Err(ConfigError::Invalid {
@@ -593,6 +586,29 @@ impl Config {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl HoneybadgerSender {
+    /// A sender for the key and endpoint of `config`.
+    pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        Self::with_settings(
+            config.api_key.as_ref(),
+            &config.endpoint,
+            config.retry_policy(),
+        )
+    }
+}
+
+impl HoneycombSender {
+    /// A sender for the write key, dataset and API host of `config`.
+    pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        Self::with_settings(
+            config.honeycomb_write_key.as_ref(),
+            &config.honeycomb_dataset,
+            &config.honeycomb_api_host,
+            config.retry_policy(),
+        )
     }
 }
 

@@ -1,4 +1,7 @@
-//! Error types.
+//! Error types: why an event was not taken, and why a configuration
+//! cannot be used.
+//!
+//! Layer 0: uses nothing else of the crate.
 
 /// Why an event was not handed to the transmission core.
 ///
@@ -20,4 +23,31 @@ pub enum SendError {
     /// The client was closed.
     #[error("client closed: event dropped")]
     Closed,
+}
+
+/// An invalid configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable holds a value that cannot be used.
+    #[error("invalid {var}={value:?}: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// The value found (never shown for secrets).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting is out of range.
+    #[error("invalid setting {setting}: {reason}")]
+    Invalid {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
 }

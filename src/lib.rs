@@ -23,43 +23,91 @@
 //! * `send()` never blocks (unless you choose `block_on_send`) and never
 //!   panics; drops are counted in [`Stats`] and reported on
 //!   [`Client::responses`].
+//!
+//! # Layers
+//!
+//! The modules form layers; each may use only the layers below it (a test,
+//! `tests/layers.rs`, enforces this, and that no two modules import each
+//! other):
+//!
+//! | layer | modules | holds |
+//! |---|---|---|
+//! | 0 | `json`, `error` | the JSON writer and escaper; error types |
+//! | 1 | `model` | fields, [`Event`] as data, [`TypedEvent`] (the schema contract), [`Response`] |
+//! | 2 | `encode` | the packed-record format, the Honeybadger and Honeycomb batch encoders |
+//! | 3 | `schema` | the generated types, [`check`] (validation) |
+//! | 4 | `pipeline` | [`context`], [`filter`], [`sampling`], `prepare` (checks both paths share) |
+//! | 5 | `transport` | [`transmission::Sender`] and the backends, HTTP, compression, the retry policy |
+//! | 6 | `core` | the worker, the queue, flush/close, stats; `core::fast`, the fast path |
+//! | 7 | `config`, `client` | [`Config`], [`Client`], [`Builder`], the global client |
+//!
+//! Unsafe code is allowed only in `core::fast` and `json::escape`.
 #![warn(missing_docs)]
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
-mod blocks;
-mod builder;
-pub mod check;
-mod client;
-mod clock;
-mod config;
-pub mod context;
+// Layer 0.
 mod error;
-mod event;
-pub mod filter;
-pub mod generated;
 mod json;
-mod own;
-mod padded;
-pub mod sampling;
-pub mod transmission;
-mod typed;
+// Layer 1.
+mod model;
+// Layer 2.
+mod encode;
+// Layer 3.
+mod schema;
+// Layer 4.
+mod pipeline;
+// Layer 5.
+mod transport;
+// Layer 6.
+mod core;
+// Layer 7.
+mod client;
+mod config;
 
-pub use builder::Builder;
-pub use client::{flush, global, init, shutdown, Client, InitGuard};
-pub use config::{
-    Backend, BeforeEvent, Compression, Config, ConfigError, DynamicField, Secret, DEFAULT_ENDPOINT,
-    DEFAULT_HONEYCOMB_API_HOST, MAX_BATCH_BYTES, MAX_EVENT_BYTES,
+pub use crate::pipeline::{context, filter, sampling};
+pub use crate::schema::{check, generated};
+
+pub use crate::client::{flush, global, init, shutdown, Builder, Client, InitGuard, TypedSend};
+pub use crate::config::{
+    Backend, Config, DynamicField, DEFAULT_ENDPOINT, DEFAULT_HONEYCOMB_API_HOST, MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
 };
-pub use error::SendError;
-pub use event::{Event, Fields};
-pub use generated::python::*;
-pub use generated::{python, AnyEvent, SCHEMAS};
-pub use transmission::{DropReason, FlushOutcome, Response, Stats};
-pub use typed::{FieldInfo, JsonFieldMut, SchemaInfo, TypedEvent};
+pub use crate::core::{FlushOutcome, Stats};
+pub use crate::error::{ConfigError, SendError};
+pub use crate::model::erased::JsonFieldMut;
+pub use crate::model::event::Event;
+pub use crate::model::fields::Fields;
+pub use crate::model::response::{DropReason, Response};
+pub use crate::model::typed::{EventWriter, FieldInfo, SchemaInfo, TypedEvent};
+pub use crate::pipeline::prepare::BeforeEvent;
+pub use crate::schema::generated::python::*;
+pub use crate::schema::generated::{python, AnyEvent, SCHEMAS};
+pub use crate::transport::compress::Compression;
+pub use crate::transport::secret::Secret;
+
+/// The transmission core's public parts: the [`Sender`](transmission::Sender)
+/// trait that backends implement, the backends this crate ships, the encoded
+/// [`Batch`](transmission::Batch) they receive, and what the core reports.
+pub mod transmission {
+    pub use crate::core::{FlushOutcome, Stats};
+    pub use crate::encode::batch::{
+        encode_event, encode_into, format_timestamp, write_timestamp, Batch, WireFormat,
+    };
+    pub use crate::model::response::{DropReason, Response};
+    pub use crate::transport::discard::DiscardSender;
+    pub use crate::transport::honeybadger::HoneybadgerSender;
+    pub use crate::transport::honeycomb::HoneycombSender;
+    pub use crate::transport::memory::{MemorySender, RecordedEvent};
+    pub use crate::transport::writer::WriterSender;
+    pub use crate::transport::{BoxFuture, Outcome, SendContext, Sender};
+}
 
 /// Used by generated code (and `examples/send_cost.rs`, which times the clock
 /// a typed send reads); not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::clock::since_epoch;
-    pub use crate::transmission::packed::{segment, Packer, SEGMENT_HEADER};
+    pub use crate::client::typed::{send_typed, send_typed_with};
+    pub use crate::core::fast::clock::since_epoch;
+    pub use crate::encode::packed::{segment, Packer, SEGMENT_HEADER};
 }

@@ -10,7 +10,7 @@ use insights_events::transmission::{
 };
 use insights_events::{
     AnyEvent, AsgiRequest, Backend, CeleryTaskFinished, Client, Config, DbQuery, DjangoRequest,
-    Event, FlaskRequest, TypedEvent,
+    Event, FlaskRequest, TypedEvent, TypedSend,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};

@@ -329,7 +329,17 @@ fn doc_attr(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
-fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStream {
+fn emit_event(
+    rt: &syn::Path,
+    ev: &EventSpec,
+    types: &[FieldType],
+    inline_send: bool,
+) -> TokenStream {
+    let send_methods = if inline_send {
+        send_methods(rt)
+    } else {
+        TokenStream::new()
+    };
     let name = format_ident!("{}", ev.type_name);
     let fields = field_outs(ev, types);
     let event_type = &ev.event_type;
@@ -612,15 +622,7 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
 
             #(#setters)*
 
-            /// Sends the event through the global client.
-            pub fn send(self) -> Result<(), #rt::SendError> {
-                <Self as #rt::TypedEvent>::send(self)
-            }
-
-            /// Sends the event through `client`.
-            pub fn send_with(self, client: &#rt::Client) -> Result<(), #rt::SendError> {
-                <Self as #rt::TypedEvent>::send_with(self, client)
-            }
+            #send_methods
 
             /// Converts the typed event into a generic event.
             pub fn into_event(self) -> #rt::Event {
@@ -709,7 +711,7 @@ fn emit_event(rt: &syn::Path, ev: &EventSpec, types: &[FieldType]) -> TokenStrea
                 }
             }
 
-            fn pack(&self, p: &mut #rt::__private::Packer<'_>) -> Result<(), ::serde_json::Error> {
+            fn pack<__W: #rt::EventWriter>(&self, p: &mut __W) -> Result<(), ::serde_json::Error> {
                 #(#segs)*
                 #(#pack_fields)*
                 for (k, v) in &self.extra {
@@ -764,7 +766,50 @@ fn schema_info(rt: &syn::Path, ns: &Namespace, ev: &EventSpec, types: &[FieldTyp
 }
 
 /// The whole generated file.
-pub(crate) fn emit_all(rt: &syn::Path, namespaces: &[Namespace]) -> Result<TokenStream, Error> {
+/// The `send()` and `send_with()` methods of a generated type.
+fn send_methods(rt: &syn::Path) -> TokenStream {
+    quote! {
+        /// Sends the event through the global client.
+        pub fn send(self) -> Result<(), #rt::SendError> {
+            #rt::__private::send_typed(self)
+        }
+
+        /// Sends the event through `client`.
+        pub fn send_with(self, client: &#rt::Client) -> Result<(), #rt::SendError> {
+            #rt::__private::send_typed_with(self, client)
+        }
+    }
+}
+
+/// The `send()` methods of every type, as `impl` blocks that name the types
+/// through `types` (the path of the generated module), for a file of their
+/// own (see `Config::send_methods_file`).
+pub(crate) fn emit_send_impls(
+    rt: &syn::Path,
+    types: &syn::Path,
+    namespaces: &[Namespace],
+) -> TokenStream {
+    let methods = send_methods(rt);
+    let impls = namespaces.iter().flat_map(|ns| {
+        let module = format_ident!("{}", ns.module);
+        let methods = methods.clone();
+        ns.events.iter().map(move |ev| {
+            let name = format_ident!("{}", ev.type_name);
+            quote! {
+                impl #types::#module::#name {
+                    #methods
+                }
+            }
+        })
+    });
+    quote! { #(#impls)* }
+}
+
+pub(crate) fn emit_all(
+    rt: &syn::Path,
+    namespaces: &[Namespace],
+    inline_send: bool,
+) -> Result<TokenStream, Error> {
     let mut modules = Vec::new();
     let mut infos = Vec::new();
     // (variant, module, type, event_type)
@@ -782,7 +827,7 @@ pub(crate) fn emit_all(rt: &syn::Path, namespaces: &[Namespace]) -> Result<Token
             .events
             .iter()
             .zip(&ns.field_types)
-            .map(|(ev, types)| emit_event(rt, ev, types));
+            .map(|(ev, types)| emit_event(rt, ev, types, inline_send));
         let doc = format!(
             " Event types generated from the schemas in `{}/`.",
             ns.folder

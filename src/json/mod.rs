@@ -1,10 +1,14 @@
 //! Small JSON helpers: strict conversion (no silent `null` for NaN), and
 //! the writer the worker encodes events with ([`compact`], [`escape`]).
+//!
+//! Layer 0: uses serde and serde_json only. [`escape`] is one of the two
+//! modules allowed `unsafe` code (SSE2 string scanning).
 
 use serde::ser::{self, Serialize};
 use serde_json::Value;
 
 pub(crate) mod compact;
+#[allow(unsafe_code)]
 pub(crate) mod escape;
 
 /// Converts to a JSON value, refusing what JSON cannot hold. `serde_json`

@@ -114,14 +114,14 @@ pub mod python {
         }
         /// Sends the event through the global client.
         pub fn send(self) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send(self)
+            ::insights_events::__private::send_typed(self)
         }
         /// Sends the event through `client`.
         pub fn send_with(
             self,
             client: &::insights_events::Client,
         ) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send_with(self, client)
+            ::insights_events::__private::send_typed_with(self, client)
         }
         /// Converts the typed event into a generic event.
         pub fn into_event(self) -> ::insights_events::Event {
@@ -314,9 +314,9 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
-        fn pack(
+        fn pack<__W: ::insights_events::EventWriter>(
             &self,
-            p: &mut ::insights_events::__private::Packer<'_>,
+            p: &mut __W,
         ) -> Result<(), ::serde_json::Error> {
             const SEG0: &[u8] = &::insights_events::__private::segment::<
                 {
@@ -500,14 +500,14 @@ pub mod python {
         }
         /// Sends the event through the global client.
         pub fn send(self) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send(self)
+            ::insights_events::__private::send_typed(self)
         }
         /// Sends the event through `client`.
         pub fn send_with(
             self,
             client: &::insights_events::Client,
         ) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send_with(self, client)
+            ::insights_events::__private::send_typed_with(self, client)
         }
         /// Converts the typed event into a generic event.
         pub fn into_event(self) -> ::insights_events::Event {
@@ -746,9 +746,9 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
-        fn pack(
+        fn pack<__W: ::insights_events::EventWriter>(
             &self,
-            p: &mut ::insights_events::__private::Packer<'_>,
+            p: &mut __W,
         ) -> Result<(), ::serde_json::Error> {
             const SEG0: &[u8] = &::insights_events::__private::segment::<
                 {
@@ -896,14 +896,14 @@ pub mod python {
         }
         /// Sends the event through the global client.
         pub fn send(self) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send(self)
+            ::insights_events::__private::send_typed(self)
         }
         /// Sends the event through `client`.
         pub fn send_with(
             self,
             client: &::insights_events::Client,
         ) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send_with(self, client)
+            ::insights_events::__private::send_typed_with(self, client)
         }
         /// Converts the typed event into a generic event.
         pub fn into_event(self) -> ::insights_events::Event {
@@ -1064,9 +1064,9 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
-        fn pack(
+        fn pack<__W: ::insights_events::EventWriter>(
             &self,
-            p: &mut ::insights_events::__private::Packer<'_>,
+            p: &mut __W,
         ) -> Result<(), ::serde_json::Error> {
             const SEG0: &[u8] = &::insights_events::__private::segment::<
                 {
@@ -1236,14 +1236,14 @@ pub mod python {
         }
         /// Sends the event through the global client.
         pub fn send(self) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send(self)
+            ::insights_events::__private::send_typed(self)
         }
         /// Sends the event through `client`.
         pub fn send_with(
             self,
             client: &::insights_events::Client,
         ) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send_with(self, client)
+            ::insights_events::__private::send_typed_with(self, client)
         }
         /// Converts the typed event into a generic event.
         pub fn into_event(self) -> ::insights_events::Event {
@@ -1478,9 +1478,9 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
-        fn pack(
+        fn pack<__W: ::insights_events::EventWriter>(
             &self,
-            p: &mut ::insights_events::__private::Packer<'_>,
+            p: &mut __W,
         ) -> Result<(), ::serde_json::Error> {
             const SEG0: &[u8] = &::insights_events::__private::segment::<
                 {
@@ -1674,14 +1674,14 @@ pub mod python {
         }
         /// Sends the event through the global client.
         pub fn send(self) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send(self)
+            ::insights_events::__private::send_typed(self)
         }
         /// Sends the event through `client`.
         pub fn send_with(
             self,
             client: &::insights_events::Client,
         ) -> Result<(), ::insights_events::SendError> {
-            <Self as ::insights_events::TypedEvent>::send_with(self, client)
+            ::insights_events::__private::send_typed_with(self, client)
         }
         /// Converts the typed event into a generic event.
         pub fn into_event(self) -> ::insights_events::Event {
@@ -1902,9 +1902,9 @@ pub mod python {
                 f(k, ::insights_events::JsonFieldMut::Value(v));
             }
         }
-        fn pack(
+        fn pack<__W: ::insights_events::EventWriter>(
             &self,
-            p: &mut ::insights_events::__private::Packer<'_>,
+            p: &mut __W,
         ) -> Result<(), ::serde_json::Error> {
             const SEG0: &[u8] = &::insights_events::__private::segment::<
                 {

@@ -1,0 +1,259 @@
+//! The client: one transmission core, and what happens on the calling
+//! thread when an event is sent (layers, sampling, the typed fast path).
+//!
+//! Part of `client` (layer 7); uses `config`, `core`, `transport`,
+//! `pipeline`, `encode`, `model`, `error`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::Receiver;
+
+use crate::config::{Backend, BackendKind, Config, ConfigError};
+use crate::core::fast::{blocks, clock};
+use crate::core::handle::Transmission;
+use crate::core::{FlushOutcome, Stats};
+use crate::encode::packed::PackMeta;
+use crate::error::SendError;
+use crate::model::event::{Destination, Event};
+use crate::model::fields::Fields;
+use crate::model::response::Response;
+use crate::model::typed::TypedEvent;
+use crate::pipeline::prepare::{attach_layers, Policy};
+use crate::pipeline::{context, sampling::Sampler};
+use crate::transport::discard::DiscardSender;
+use crate::transport::honeybadger::HoneybadgerSender;
+use crate::transport::honeycomb::HoneycombSender;
+use crate::transport::writer::WriterSender;
+use crate::transport::Sender;
+
+pub(crate) struct Inner {
+    config: Arc<Config>,
+    sender_name: &'static str,
+    sampler: Sampler,
+    /// The same as the core's: checked on the calling thread for typed
+    /// events packed there.
+    policy: Policy,
+    core: Transmission,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: deliver what is queued, within a short deadline.
+        self.core.close(self.config.drop_timeout);
+    }
+}
+
+/// A handle on one transmission core. Cheap to clone, thread-safe; the core
+/// flushes and stops when the last clone is dropped (within
+/// `drop_timeout`), or on [`Client::close`].
+///
+/// ```
+/// use std::time::Duration;
+/// use insights_events::{Backend, Client, Config, DbQuery};
+/// use insights_events::transmission::MemorySender;
+///
+/// let recorder = MemorySender::new();
+/// let client = Client::new(Config::new().backend(Backend::Custom(recorder.clone().into()))).unwrap();
+/// DbQuery::new("SELECT 1", 2.5).request_id("r-1").send_with(&client).unwrap();
+/// assert!(client.flush(Duration::from_secs(5)).completed);
+/// assert_eq!(recorder.len(), 1);
+/// assert_eq!(client.stats().sent, 1);
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("backend", &self.inner.sender_name)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts a transmission core for `config`.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let kind = config.backend_kind();
+        let sender: Arc<dyn Sender> = match (&config.backend, kind) {
+            (Backend::Custom(s), _) => s.clone(),
+            (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(&config)?),
+            (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(&config)?),
+            (Backend::Stdout | Backend::Auto, _) => Arc::new(WriterSender::stdout()),
+            _ => Arc::new(DiscardSender),
+        };
+        let sender_name = sender.name();
+        let settings = config.core_settings();
+        let policy = settings.policy.clone();
+        let core = Transmission::start(settings, sender).map_err(|e| ConfigError::Invalid {
+            setting: "worker",
+            reason: format!("cannot start the worker: {e}"),
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                sampler: config.sampler(),
+                config: Arc::new(config),
+                sender_name,
+                policy,
+                core,
+            }),
+        })
+    }
+
+    /// Where the events of this client's builders go.
+    pub(crate) fn destination(&self) -> Arc<dyn Destination> {
+        self.inner.clone()
+    }
+
+    /// The `drop_timeout` of the configuration.
+    pub(crate) fn drop_timeout(&self) -> Duration {
+        self.inner.config.drop_timeout
+    }
+
+    /// The backend in use (`"honeybadger"`, `"honeycomb"`, `"stdout"`, ...).
+    pub fn backend_name(&self) -> &'static str {
+        self.inner.sender_name
+    }
+
+    /// A new empty event bound to this client.
+    pub fn new_event(&self) -> Event {
+        Event::new().with_destination(self.destination())
+    }
+
+    /// Sends an event: merges the event context, makes the sampling
+    /// decision, and enqueues it. Never blocks unless `block_on_send`.
+    pub fn send(&self, event: Event) -> Result<(), SendError> {
+        self.send_inner(event, false)
+    }
+
+    /// Sends an event the caller already sampled.
+    pub fn send_presampled(&self, event: Event) -> Result<(), SendError> {
+        self.send_inner(event, true)
+    }
+
+    pub(crate) fn send_inner(&self, event: Event, presampled: bool) -> Result<(), SendError> {
+        self.inner.send_event(event, presampled)
+    }
+
+    /// Sends a typed event: packed on this thread when nothing needs the
+    /// struct whole on the worker (see `transmission::packed`), else as an
+    /// [`Event`]. Same checks, filters and sampling either way.
+    pub(crate) fn send_typed<T: TypedEvent>(&self, mut typed: T) -> Result<(), SendError> {
+        let inner = &*self.inner;
+        let packable = !inner.core.is_closed()
+            && inner.config.dynamic_fields.is_empty()
+            && !context::is_set()
+            && inner.policy.typed_is_ready(&mut typed);
+        if !packable {
+            return self.send_whole(typed);
+        }
+        let (keep, sample_rate) = inner.sampler.keep_typed(&typed);
+        if !keep {
+            inner.core.count_sampled();
+            return Ok(());
+        }
+        let Some(since) = clock::since_epoch() else {
+            // A clock before 1970: not packed (the usual path writes such
+            // a time as it can).
+            return self.enqueue_sampled(typed, None, sample_rate);
+        };
+        let meta = PackMeta {
+            since,
+            sample_rate,
+            has_ts: typed.has_key("ts"),
+        };
+        match inner.core.enqueue_packed(&typed, &meta) {
+            Some(sent) => sent,
+            None => self.enqueue_sampled(typed, Some(meta.at()), sample_rate),
+        }
+    }
+
+    /// A typed event that cannot be packed takes the whole usual send
+    /// (checks, fields, sampling), out of [`Client::send_typed`]'s hot path.
+    #[cold]
+    #[inline(never)]
+    fn send_whole<T: TypedEvent>(&self, typed: T) -> Result<(), SendError> {
+        self.send(Event::from_erased(blocks::boxed(typed)))
+    }
+
+    /// A typed event that was sampled already but is not packed goes
+    /// straight to the queue, with the time `at` (`None`: the time it
+    /// becomes an event), out of [`Client::send_typed`]'s hot path.
+    #[cold]
+    #[inline(never)]
+    fn enqueue_sampled<T: TypedEvent>(
+        &self,
+        typed: T,
+        at: Option<SystemTime>,
+        sample_rate: Option<u32>,
+    ) -> Result<(), SendError> {
+        let mut event = Event::from_erased(blocks::boxed(typed));
+        if let Some(at) = at {
+            event.set_timestamp(at);
+        }
+        event.sample_rate = sample_rate;
+        self.inner.core.enqueue(event)
+    }
+
+    /// Waits until every event sent before this call has been delivered or
+    /// has failed for good, or `timeout` passes. Safe to call from any
+    /// thread, including inside an async runtime (it blocks that thread).
+    pub fn flush(&self, timeout: Duration) -> FlushOutcome {
+        self.inner.core.flush_until(Instant::now() + timeout)
+    }
+
+    /// Stops accepting events, delivers what it can within `timeout` (one
+    /// total deadline), and stops the worker. Later sends return
+    /// [`SendError::Closed`].
+    pub fn close(&self, timeout: Duration) -> FlushOutcome {
+        self.inner.core.close(timeout)
+    }
+
+    /// The responses stream: one [`Response`] per event (delivered or not;
+    /// sampled-out events have none), for events whose outcome comes after
+    /// the first call (responses are not built until someone asks). Bounded:
+    /// when nobody reads it, the oldest responses are discarded, and the
+    /// core never waits (unless `block_on_response`). The stream ends when
+    /// [`Client::close`] returns: a reader gets what is left, then the end
+    /// (`recv` fails, `iter` stops); events sent after that are counted in
+    /// [`Client::stats`] only.
+    pub fn responses(&self) -> Receiver<Response> {
+        self.inner.core.responses()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.core.stats()
+    }
+}
+
+impl Destination for Inner {
+    /// Merges the client's dynamic fields and the event context under the
+    /// event, makes the sampling decision, and enqueues it. Never blocks
+    /// unless `block_on_send`.
+    fn send_event(&self, mut event: Event, presampled: bool) -> Result<(), SendError> {
+        if self.core.is_closed() {
+            self.core.reject_closed(event);
+            return Err(SendError::Closed);
+        }
+        event.destination = None;
+        let dynamic = (!self.config.dynamic_fields.is_empty()).then(|| {
+            self.config
+                .dynamic_fields
+                .iter()
+                .map(|(k, f)| (k.clone(), f()))
+                .collect::<Fields>()
+        });
+        attach_layers(&mut event, dynamic, context::current_layer());
+        if !presampled && !self.sampler.keep_event(&mut event) {
+            self.core.count_sampled();
+            return Ok(());
+        }
+        self.core.enqueue(event)
+    }
+}

@@ -1,0 +1,23 @@
+//! Layer 6, the transmission core: everything between a `send()` and a
+//! [`Sender`](crate::transport::Sender).
+//!
+//! [`handle`] is the callers' side (enqueue, flush, close), [`worker`] the
+//! thread that prepares, encodes and batches, [`shared`] the state both
+//! sides see (in-flight batches, the responses stream, wake-ups),
+//! [`stats`] the counters, and [`fast`] the whole fast path (per-thread
+//! slots and spools, block reuse, the clock) behind one small interface.
+//! May use: `transport`, `pipeline`, `schema`, `encode`, `model`, `json`,
+//! `error`; never `client` or `config` (settings come in as
+//! [`settings::CoreSettings`]).
+
+#[allow(unsafe_code)]
+pub(crate) mod fast;
+pub(crate) mod handle;
+pub(crate) mod inflight;
+pub(crate) mod settings;
+pub(crate) mod shared;
+pub(crate) mod stats;
+pub(crate) mod worker;
+
+pub use self::inflight::FlushOutcome;
+pub use self::stats::Stats;

@@ -1,0 +1,10 @@
+//! Layer 2, encoding: events into bytes.
+//!
+//! [`packed`] is the record format a typed event is packed into on the
+//! sending thread ([`packed::Packer`], what generated code writes through);
+//! [`batch`] builds the bodies the backends receive (Honeybadger NDJSON,
+//! Honeycomb JSON arrays) from events and packed records.
+//! May use: `model`, `json`, `error`.
+
+pub(crate) mod batch;
+pub(crate) mod packed;

@@ -1,7 +1,0 @@
-//! Types generated at build time from the schemas under `schemas/`.
-//!
-//! `build.rs` runs `insights-events-codegen` over `schemas/` and writes one
-//! file into `OUT_DIR`; it is included here. One module per folder
-//! (`python`, ...), plus [`AnyEvent`] over every type and [`SCHEMAS`].
-
-include!(concat!(env!("OUT_DIR"), "/insights_events_generated.rs"));

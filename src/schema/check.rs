@@ -1,0 +1,391 @@
+//! Checking events against the generated types: one NDJSON line or JSON
+//! value at a time, with the field and reason when it is not valid, and
+//! per-type tallies. The `insights-events` command (`validate`, `send`,
+//! `receive`) is built on it.
+//!
+//! ```
+//! use insights_events::check::{check_line, Options};
+//!
+//! let bad = check_line(br#"{"event_type":"db.query","query":"q","duration":"slow"}"#, Options::default());
+//! assert_eq!(bad.unwrap_err().path, "duration");
+//! ```
+//!
+//! Part of `schema` (layer 3); uses `schema::generated` and `json`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::generated::python::{
+    AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, FlaskRequest,
+};
+use super::generated::{AnyEvent, SCHEMAS};
+use crate::json::kind;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+/// Why one event is not valid: the top-level field it concerns (`$` for the
+/// whole document) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The event type, when the event has a string one.
+    pub event_type: Option<String>,
+    /// `duration`, `event_type`, or `$` for the whole document.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+impl Invalid {
+    fn new(event_type: Option<String>, path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Invalid {
+            event_type,
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The `event_type` of a JSON object, read without building the document.
+enum Head {
+    /// No `event_type` key.
+    Missing,
+    /// A string `event_type`.
+    Type(String),
+    /// An `event_type` that is not a string.
+    NotString(Value),
+}
+
+struct HeadVisitor;
+
+impl<'de> Visitor<'de> for HeadVisitor {
+    type Value = Head;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+        let mut head = Head::Missing;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "event_type" {
+                head = match map.next_value::<Value>()? {
+                    Value::String(s) => Head::Type(s),
+                    other => Head::NotString(other),
+                };
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(head)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Head {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Head, D::Error> {
+        d.deserialize_map(HeadVisitor)
+    }
+}
+
+/// What to accept.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Event types no schema describes are valid (else reported).
+    pub allow_unknown: bool,
+}
+
+/// The line as text and its `event_type` string, guessed from the text
+/// (the typed parse that follows checks it).
+fn guess_event_type(line: &[u8]) -> Option<(&str, &str)> {
+    let s = std::str::from_utf8(line).ok()?;
+    let at = s.find("\"event_type\"")?;
+    let rest = s[at + 12..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find(['"', '\\'])?;
+    (rest.as_bytes()[end] == b'"').then(|| (s, &rest[..end]))
+}
+
+/// The common types parse straight from the text.
+fn fast_path(line: &str, event_type: &str) -> Option<AnyEvent> {
+    fn typed<T: serde::de::DeserializeOwned + Into<AnyEvent>>(line: &str) -> Option<AnyEvent> {
+        serde_json::from_str::<T>(line).ok().map(Into::into)
+    }
+    match event_type {
+        "db.query" => typed::<DbQuery>(line),
+        "flask.request" => typed::<FlaskRequest>(line),
+        "django.request" => typed::<DjangoRequest>(line),
+        "asgi.request" => typed::<AsgiRequest>(line),
+        "celery.task_finished" => typed::<CeleryTaskFinished>(line),
+        _ => None,
+    }
+}
+
+/// Checks one NDJSON line; on success returns the parsed event.
+pub fn check_line(line: &[u8], opts: Options) -> Result<AnyEvent, Invalid> {
+    // Valid events of the common types: one parse. Anything else takes the
+    // exact path below, which names what is wrong.
+    if let Some(ev) = guess_event_type(line).and_then(|(s, t)| fast_path(s, t)) {
+        return Ok(ev);
+    }
+    let head: Head = serde_json::from_slice(line).map_err(|e| from_json_error(None, &e))?;
+    let event_type = match head {
+        Head::Missing => {
+            return Err(Invalid::new(None, "event_type", "missing required field"));
+        }
+        Head::NotString(v) => {
+            return Err(Invalid::new(
+                None,
+                "event_type",
+                format!("expected a string, found {}", short(&v)),
+            ));
+        }
+        Head::Type(t) => t,
+    };
+    // The common types parse straight from the text; the others through
+    // `AnyEvent` (same rules, one more copy).
+    fn typed<T: serde::de::DeserializeOwned + Into<AnyEvent>>(
+        line: &[u8],
+        event_type: &str,
+    ) -> Result<AnyEvent, Invalid> {
+        serde_json::from_slice::<T>(line)
+            .map(Into::into)
+            .map_err(|e| from_json_error(Some(event_type), &e))
+    }
+    match event_type.as_str() {
+        "db.query" => typed::<DbQuery>(line, &event_type),
+        "flask.request" => typed::<FlaskRequest>(line, &event_type),
+        "django.request" => typed::<DjangoRequest>(line, &event_type),
+        "asgi.request" => typed::<AsgiRequest>(line, &event_type),
+        "celery.task_finished" => typed::<CeleryTaskFinished>(line, &event_type),
+        other => {
+            if !opts.allow_unknown && !is_known(other) {
+                return Err(unknown(other));
+            }
+            serde_json::from_slice::<Value>(line)
+                .and_then(AnyEvent::from_value)
+                .map_err(|e| from_json_error(Some(other), &e))
+        }
+    }
+}
+
+/// Checks an already parsed JSON value (the receiver's path).
+pub fn check_value(value: Value, opts: Options) -> Result<AnyEvent, Invalid> {
+    let event_type = match &value {
+        Value::Object(m) => match m.get("event_type") {
+            None => return Err(Invalid::new(None, "event_type", "missing required field")),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => {
+                return Err(Invalid::new(
+                    None,
+                    "event_type",
+                    format!("expected a string, found {}", short(v)),
+                ))
+            }
+        },
+        other => {
+            return Err(Invalid::new(
+                None,
+                "$",
+                format!("expected an event object, found {}", kind(other)),
+            ))
+        }
+    };
+    if !opts.allow_unknown && !is_known(&event_type) {
+        return Err(unknown(&event_type));
+    }
+    AnyEvent::from_value(value).map_err(|e| from_json_error(Some(&event_type), &e))
+}
+
+fn unknown(t: &str) -> Invalid {
+    Invalid::new(
+        Some(t.to_owned()),
+        "event_type",
+        format!("unknown event type {}", Value::String(t.to_owned())),
+    )
+}
+
+/// Whether a generated type describes `event_type`.
+pub fn is_known(event_type: &str) -> bool {
+    SCHEMAS.iter().any(|s| s.event_type == event_type)
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        let mut end = 57;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &s[..end])
+    } else {
+        s
+    }
+}
+
+/// Turns a serde_json error into a field path and a reason.
+pub fn from_json_error(event_type: Option<&str>, e: &serde_json::Error) -> Invalid {
+    use serde_json::error::Category;
+    let et = event_type.map(str::to_owned);
+    let mut msg = e.to_string();
+    if e.line() > 0 {
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        if let Some(stripped) = msg.strip_suffix(&suffix) {
+            msg = stripped.to_owned();
+        }
+    }
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            let at = if e.column() > 0 {
+                format!(" at column {}", e.column())
+            } else {
+                String::new()
+            };
+            return Invalid::new(et, "$", format!("invalid JSON: {msg}{at}"));
+        }
+        Category::Data => {}
+    }
+    if let Some(rest) = msg.strip_prefix("field \"") {
+        if let Some((field, reason)) = rest.split_once("\": ") {
+            return Invalid::new(et, field, reason);
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        if let Some(field) = rest.strip_suffix('`') {
+            return Invalid::new(et, field, "missing required field");
+        }
+    }
+    if msg.starts_with("event_type mismatch") {
+        return Invalid::new(et, "event_type", msg);
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        // The document itself is not an object.
+        let found = rest.split(", expected").next().unwrap_or(rest);
+        return Invalid::new(et, "$", format!("expected an event object, found {found}"));
+    }
+    Invalid::new(et, "$", msg)
+}
+
+/// Valid and invalid counts per event type.
+#[derive(Debug, Default)]
+pub struct Tally {
+    by_type: BTreeMap<String, (u64, u64)>,
+}
+
+impl Tally {
+    /// Counts one valid event.
+    pub fn valid(&mut self, event_type: &str) {
+        self.entry(event_type).0 += 1;
+    }
+
+    /// Counts one invalid event.
+    pub fn invalid(&mut self, event_type: Option<&str>) {
+        self.entry(event_type.unwrap_or("(no event_type)")).1 += 1;
+    }
+
+    fn entry(&mut self, t: &str) -> &mut (u64, u64) {
+        // Avoid allocating a key on the hot path when the type is known.
+        if !self.by_type.contains_key(t) {
+            self.by_type.insert(t.to_owned(), (0, 0));
+        }
+        self.by_type.get_mut(t).expect("inserted above")
+    }
+
+    /// Total (valid, invalid).
+    pub fn totals(&self) -> (u64, u64) {
+        self.by_type
+            .values()
+            .fold((0, 0), |(v, i), (a, b)| (v + a, i + b))
+    }
+
+    /// Adds another tally.
+    pub fn merge(&mut self, other: &Tally) {
+        for (t, (v, i)) in &other.by_type {
+            let e = self.entry(t);
+            e.0 += v;
+            e.1 += i;
+        }
+    }
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .by_type
+            .keys()
+            .map(|k| k.chars().count())
+            .chain(["event type".len(), "total".len()])
+            .max()
+            .unwrap_or(10);
+        writeln!(
+            f,
+            "{:<width$}  {:>10}  {:>10}",
+            "event type", "valid", "invalid"
+        )?;
+        for (t, (v, i)) in &self.by_type {
+            writeln!(f, "{t:<width$}  {v:>10}  {i:>10}")?;
+        }
+        let (v, i) = self.totals();
+        write!(f, "{:<width$}  {v:>10}  {i:>10}", "total")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(line: &str) -> Invalid {
+        check_line(line.as_bytes(), Options::default()).unwrap_err()
+    }
+
+    #[test]
+    fn paths_and_reasons() {
+        assert!(check_line(
+            br#"{"event_type":"db.query","query":"SELECT 1","duration":1.5,"ts":"x"}"#,
+            Options::default()
+        )
+        .is_ok());
+        let e = err(r#"{"event_type":"db.query","query":"SELECT 1","duration":"slow"}"#);
+        assert_eq!(e.path, "duration");
+        assert!(e.reason.starts_with("invalid type: string \"slow\""), "{e}");
+        let e = err(r#"{"event_type":"db.query","duration":1}"#);
+        assert_eq!(
+            (e.path.as_str(), e.reason.as_str()),
+            ("query", "missing required field")
+        );
+        let e = err(r#"{"event_type":"db.query","#);
+        assert_eq!(e.path, "$");
+        assert!(e.reason.starts_with("invalid JSON"), "{e}");
+        assert_eq!(err("[1,2]").path, "$");
+        assert_eq!(err("42").path, "$");
+        assert_eq!(err(r#"{"a":1}"#).path, "event_type");
+        assert_eq!(err(r#"{"event_type":3}"#).path, "event_type");
+        let e = err(r#"{"event_type":"x.y"}"#);
+        assert_eq!(e.reason, "unknown event type \"x.y\"");
+        assert!(check_line(
+            br#"{"event_type":"x.y"}"#,
+            Options {
+                allow_unknown: true
+            }
+        )
+        .is_ok());
+        // nulls for optional fields and extra keys, as honeybadger-python sends
+        assert!(check_line(
+            br#"{"event_type":"flask.request","path":"/","method":"GET","blueprint":null,"status":200,"ts":"t","hostname":"h"}"#,
+            Options::default()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn value_path_matches_line_path() {
+        let v: Value =
+            serde_json::from_str(r#"{"event_type":"db.query","query":1,"duration":1}"#).unwrap();
+        let e = check_value(v, Options::default()).unwrap_err();
+        assert_eq!(e.path, "query");
+    }
+}
