@@ -103,11 +103,13 @@ pub mod transmission {
     pub use crate::transport::{BoxFuture, Outcome, SendContext, Sender};
 }
 
-/// Used by generated code (and `examples/send_cost.rs`, which times the clock
-/// a typed send reads); not part of the API.
+/// Used by generated code (and by `examples/send_cost.rs` and
+/// `examples/twins.rs`, which time the clock a typed send reads and the
+/// body compressor); not part of the API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::client::typed::{send_typed, send_typed_with};
     pub use crate::core::fast::clock::since_epoch;
     pub use crate::encode::packed::{segment, Packer, SEGMENT_HEADER};
+    pub use crate::transport::compress::compress;
 }

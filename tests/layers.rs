@@ -606,14 +606,12 @@ fn layer_failures(src: &Path) -> Vec<String> {
 
 #[test]
 fn dependencies_point_down_the_layers() {
-    let failures = layer_failures(&src_dir());
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    assert_clean(layer_failures(&src_dir()));
 }
 
 #[test]
 fn no_two_modules_import_each_other() {
-    let failures = cycle_failures(&src_dir());
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    assert_clean(cycle_failures(&src_dir()));
 }
 
 fn cycle_failures(src: &Path) -> Vec<String> {
@@ -653,8 +651,7 @@ fn cycle_failures(src: &Path) -> Vec<String> {
 
 #[test]
 fn unsafe_code_stays_in_the_fast_path_and_the_escaper() {
-    let failures = unsafe_failures(&src_dir());
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    assert_clean(unsafe_failures(&src_dir()));
 }
 
 fn unsafe_failures(src: &Path) -> Vec<String> {
@@ -701,8 +698,7 @@ fn unsafe_failures(src: &Path) -> Vec<String> {
 
 #[test]
 fn every_module_opens_with_a_doc_comment() {
-    let failures = doc_failures(&src_dir());
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    assert_clean(doc_failures(&src_dir()));
 }
 
 fn doc_failures(src: &Path) -> Vec<String> {
@@ -761,6 +757,11 @@ fn generated_code_uses_only_the_layers_below_the_client() {
         }
     }
     assert!(seen > 0, "no runtime path found in the generated file");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// Fails with every failure, one per line.
+fn assert_clean(failures: Vec<String>) {
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
 

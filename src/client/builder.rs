@@ -127,7 +127,7 @@ impl Builder {
             ev.cold_mut().builder = Some(self.fields.clone());
         }
         for (k, f) in &self.dynamic {
-            ev.fields.insert(Key::Shared(k.clone()), f());
+            ev.insert(Key::Shared(k.clone()), f());
         }
         ev.sample_rate = self.sample_rate;
         if let Some(reason) = &self.invalid {

@@ -241,7 +241,7 @@ impl Destination for Inner {
             self.core.reject_closed(event);
             return Err(SendError::Closed);
         }
-        event.destination = None;
+        drop(event.take_destination());
         let dynamic = (!self.config.dynamic_fields.is_empty()).then(|| {
             self.config
                 .dynamic_fields

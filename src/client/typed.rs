@@ -65,7 +65,7 @@ impl Event {
     pub fn send(mut self) -> Result<(), SendError> {
         // Taken, not cloned: a clone and its drop would write the client's
         // shared reference count twice more per event.
-        match self.destination.take() {
+        match self.take_destination() {
             Some(d) => d.send_event(self, false),
             None => global::send(self, false),
         }
@@ -74,7 +74,7 @@ impl Event {
     /// Sends the event without a sampling decision: the caller already
     /// sampled it. The sample rate is still reported to Honeycomb.
     pub fn send_presampled(mut self) -> Result<(), SendError> {
-        match self.destination.take() {
+        match self.take_destination() {
             Some(d) => d.send_event(self, true),
             None => global::send(self, true),
         }

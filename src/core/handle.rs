@@ -1,7 +1,7 @@
-//! The callers' side of the core: the handle a client holds. It puts
-//! events into this thread's slot (and full chunks onto the bounded queue),
-//! packs typed events into the spool, accounts for what the queue cannot
-//! take, and runs `flush` and `close` against the worker.
+//! The callers' side of the core: the handle a client holds. It starts the
+//! worker, puts events into this thread's slot (and full chunks onto the
+//! bounded queue), packs typed events into the spool, and accounts for
+//! what the queue cannot take. `flush` and `close` are in `core::control`.
 //!
 //! Part of `core` (layer 6); uses `core::{fast, inflight, shared, stats,
 //! worker, settings}`, `transport`, `encode`, `model`, `error`.
@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
@@ -17,7 +17,6 @@ use serde_json::Value;
 use super::fast::slots::{
     self as local, Chunk, Pending, Placed, Slot, SlotState, ThreadBuffers, MAX_CHUNK,
 };
-use super::inflight::FlushOutcome;
 use super::settings::CoreSettings;
 use super::shared::Shared;
 use super::stats::Counter;
@@ -53,12 +52,12 @@ enum NotTaken<E> {
 /// The caller's side of the core.
 pub(crate) struct Transmission {
     /// Identifies this core in each thread's slot table.
-    id: u64,
-    queue: channel::Sender<Chunk>,
+    pub(super) id: u64,
+    pub(super) queue: channel::Sender<Chunk>,
     /// Kept to drain what is left at close; dropped then, so a caller
     /// blocked on a full queue is released.
-    queue_rx: Mutex<Option<channel::Receiver<Chunk>>>,
-    control: channel::Sender<Control>,
+    pub(super) queue_rx: Mutex<Option<channel::Receiver<Chunk>>>,
+    pub(super) control: channel::Sender<Control>,
     pub(crate) shared: Arc<Shared>,
     block_on_send: bool,
     /// Typed events are packed on the sending thread.
@@ -66,8 +65,8 @@ pub(crate) struct Transmission {
     /// Events a thread gathers before handing them to the queue.
     chunk: usize,
     capacity: usize,
-    closed: AtomicBool,
-    worker: Mutex<Option<JoinHandle<()>>>,
+    pub(super) closed: AtomicBool,
+    pub(super) worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Gives each core a distinct id.
@@ -460,7 +459,7 @@ impl Transmission {
         SendError::QueueFull
     }
 
-    fn drop_closed(&self, metadata: Option<Value>, at: SystemTime, why: &str) {
+    pub(super) fn drop_closed(&self, metadata: Option<Value>, at: SystemTime, why: &str) {
         self.shared
             .drop_event(DropReason::Closed, metadata, at, why.to_owned(), false);
     }
@@ -477,115 +476,6 @@ impl Transmission {
             false,
         );
     }
-
-    /// Waits until every event enqueued before the call has a final outcome,
-    /// or `deadline`.
-    pub(crate) fn flush_until(&self, deadline: Instant) -> FlushOutcome {
-        let (reply, reply_rx) = channel::bounded(1);
-        if self.control.send(Control::Flush { reply }).is_err() {
-            let pending = self.queue_len() as u64;
-            return FlushOutcome {
-                completed: pending == 0,
-                pending,
-            };
-        }
-        let last_batch = match reply_rx.recv_deadline(deadline) {
-            Ok(id) => id,
-            Err(_) => {
-                let pending =
-                    self.queue_len() as u64 + self.shared.in_flight().events_upto(u64::MAX);
-                return FlushOutcome {
-                    completed: false,
-                    pending: pending.max(1),
-                };
-            }
-        };
-        let mut guard = self.shared.in_flight();
-        loop {
-            let pending = guard.events_upto(last_batch);
-            if pending == 0 {
-                return FlushOutcome {
-                    completed: true,
-                    pending: 0,
-                };
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return FlushOutcome {
-                    completed: false,
-                    pending,
-                };
-            }
-            guard = self
-                .shared
-                .in_flight_changed
-                .wait_timeout(guard, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    /// Stops accepting events, delivers what it can before `timeout`, and
-    /// stops the worker. Idempotent.
-    pub(crate) fn close(&self, timeout: Duration) -> FlushOutcome {
-        let deadline = Instant::now() + timeout;
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return FlushOutcome {
-                completed: true,
-                pending: 0,
-            };
-        }
-        self.shared.set_close_deadline(deadline);
-        let flushed = self.flush_until(deadline);
-        let (reply, reply_rx) = channel::bounded(1);
-        let _ = self.control.send(Control::Shutdown { deadline, reply });
-        let stopped = reply_rx
-            .recv_deadline(deadline + Duration::from_secs(1))
-            .is_ok();
-        if !stopped {
-            self.shared.abort.store(true, Ordering::Release);
-            self.shared.in_flight_changed.notify_all();
-        }
-        let handle = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if stopped {
-            if let Some(h) = handle {
-                let _ = h.join();
-            }
-        }
-        // Whatever is left in the slots and the queue now will never be sent.
-        let why = "client closed before the event was sent";
-        let mut left = 0;
-        for pending in self.shared.slots.close() {
-            for (metadata, at) in pending.into_meta() {
-                left += 1;
-                self.shared.stats.add(Counter::Received, 1);
-                self.drop_closed(metadata, at, why);
-            }
-        }
-        let rx = self
-            .queue_rx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(rx) = rx {
-            while let Ok(chunk) = rx.try_recv() {
-                let n = chunk.events.len as u64;
-                left += n;
-                self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
-                self.shared.stats.add(Counter::Received, n);
-                for (metadata, at) in chunk.events.into_meta() {
-                    self.drop_closed(metadata, at, why);
-                }
-            }
-            // Dropping the receiver releases any caller still waiting for
-            // room (it counts its events as closed).
-        }
-        self.shared.end_responses();
-        FlushOutcome {
-            completed: flushed.completed && left == 0,
-            pending: flushed.pending + left,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -593,6 +483,7 @@ mod tests {
     use super::*;
     use crate::schema::generated::python::DbQuery;
     use crate::transport::memory::MemorySender;
+    use std::time::Duration;
 
     fn head() -> PackMeta {
         PackMeta {

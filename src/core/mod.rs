@@ -1,7 +1,8 @@
 //! Layer 6, the transmission core: everything between a `send()` and a
 //! [`Sender`](crate::transport::Sender).
 //!
-//! [`handle`] is the callers' side (enqueue, flush, close), [`worker`] the
+//! [`handle`] is the callers' side (start, enqueue), [`control`] its
+//! `flush` and `close`, [`worker`] the
 //! thread that prepares, encodes and batches, [`shared`] the state both
 //! sides see (in-flight batches, the responses stream, wake-ups),
 //! [`stats`] the counters, and [`fast`] the whole fast path (per-thread
@@ -10,6 +11,7 @@
 //! `error`; never `client` or `config` (settings come in as
 //! [`settings::CoreSettings`]).
 
+pub(crate) mod control;
 #[allow(unsafe_code)]
 pub(crate) mod fast;
 pub(crate) mod handle;

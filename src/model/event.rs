@@ -192,6 +192,18 @@ impl Event {
         &self.fields
     }
 
+    /// Takes the typed struct out (the core gives its block back to the
+    /// thread that sent it).
+    pub(crate) fn take_typed(&mut self) -> Option<Box<dyn ErasedTyped>> {
+        self.typed.take()
+    }
+
+    /// Takes the destination out (sending consumes it; a clone and its
+    /// drop would write the client's shared reference count twice more).
+    pub(crate) fn take_destination(&mut self) -> Option<Arc<dyn Destination>> {
+        self.destination.take()
+    }
+
     /// The typed struct, to be changed in place (params filters).
     pub(crate) fn typed_mut(&mut self) -> Option<&mut (dyn ErasedTyped + 'static)> {
         self.typed.as_deref_mut()

@@ -128,7 +128,7 @@ impl Pending {
     /// Empties the chunk, keeping its buffers (unless the packed one grew
     /// large); typed events' blocks go back to this thread.
     fn clear(&mut self) {
-        blocks::put_all(self.events.iter_mut().filter_map(|ev| ev.typed.take()));
+        blocks::put_all(self.events.iter_mut().filter_map(|ev| ev.take_typed()));
         self.events.clear();
         self.packed.clear();
         if self.packed.capacity() > MAX_KEPT_PACKED {

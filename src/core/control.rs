@@ -1,0 +1,126 @@
+//! `flush` and `close`: the control messages a caller sends the worker,
+//! and the waits on the in-flight table that follow them, under one
+//! deadline.
+//!
+//! Part of `core` (layer 6); uses `core::{handle, inflight, stats, worker}`.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel as channel;
+
+use super::handle::Transmission;
+use super::inflight::FlushOutcome;
+use super::stats::Counter;
+use super::worker::Control;
+
+impl Transmission {
+    /// Waits until every event enqueued before the call has a final outcome,
+    /// or `deadline`.
+    pub(crate) fn flush_until(&self, deadline: Instant) -> FlushOutcome {
+        let (reply, reply_rx) = channel::bounded(1);
+        if self.control.send(Control::Flush { reply }).is_err() {
+            let pending = self.queue_len() as u64;
+            return FlushOutcome {
+                completed: pending == 0,
+                pending,
+            };
+        }
+        let last_batch = match reply_rx.recv_deadline(deadline) {
+            Ok(id) => id,
+            Err(_) => {
+                let pending =
+                    self.queue_len() as u64 + self.shared.in_flight().events_upto(u64::MAX);
+                return FlushOutcome {
+                    completed: false,
+                    pending: pending.max(1),
+                };
+            }
+        };
+        let mut guard = self.shared.in_flight();
+        loop {
+            let pending = guard.events_upto(last_batch);
+            if pending == 0 {
+                return FlushOutcome {
+                    completed: true,
+                    pending: 0,
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return FlushOutcome {
+                    completed: false,
+                    pending,
+                };
+            }
+            guard = self
+                .shared
+                .in_flight_changed
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Stops accepting events, delivers what it can before `timeout`, and
+    /// stops the worker. Idempotent.
+    pub(crate) fn close(&self, timeout: Duration) -> FlushOutcome {
+        let deadline = Instant::now() + timeout;
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return FlushOutcome {
+                completed: true,
+                pending: 0,
+            };
+        }
+        self.shared.set_close_deadline(deadline);
+        let flushed = self.flush_until(deadline);
+        let (reply, reply_rx) = channel::bounded(1);
+        let _ = self.control.send(Control::Shutdown { deadline, reply });
+        let stopped = reply_rx
+            .recv_deadline(deadline + Duration::from_secs(1))
+            .is_ok();
+        if !stopped {
+            self.shared.abort.store(true, Ordering::Release);
+            self.shared.in_flight_changed.notify_all();
+        }
+        let handle = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if stopped {
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+        // Whatever is left in the slots and the queue now will never be sent.
+        let why = "client closed before the event was sent";
+        let mut left = 0;
+        for pending in self.shared.slots.close() {
+            for (metadata, at) in pending.into_meta() {
+                left += 1;
+                self.shared.stats.add(Counter::Received, 1);
+                self.drop_closed(metadata, at, why);
+            }
+        }
+        let rx = self
+            .queue_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(rx) = rx {
+            while let Ok(chunk) = rx.try_recv() {
+                let n = chunk.events.len as u64;
+                left += n;
+                self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
+                self.shared.stats.add(Counter::Received, n);
+                for (metadata, at) in chunk.events.into_meta() {
+                    self.drop_closed(metadata, at, why);
+                }
+            }
+            // Dropping the receiver releases any caller still waiting for
+            // room (it counts its events as closed).
+        }
+        self.shared.end_responses();
+        FlushOutcome {
+            completed: flushed.completed && left == 0,
+            pending: flushed.pending + left,
+        }
+    }
+}
