@@ -39,7 +39,7 @@
 //! | 4 | `pipeline` | [`context`], [`filter`], [`sampling`], `prepare` (checks both paths share) |
 //! | 5 | `transport` | [`transmission::Sender`] and the backends, HTTP, compression, the retry policy |
 //! | 6 | `core` | the worker, the queue, flush/close, stats; `core::fast`, the fast path |
-//! | 7 | `config`, `client` | [`Config`], [`Client`], [`Builder`], the global client |
+//! | 7 | `config`, `client`, `integrations` | [`Config`], [`Client`], [`Builder`], the global client; the tower and tracing layers (features `tower`, `tracing`) |
 //!
 //! Unsafe code is allowed only in `core::fast` and `json::escape`.
 #![warn(missing_docs)]
@@ -64,6 +64,8 @@ mod core;
 // Layer 7.
 mod client;
 mod config;
+#[cfg(any(feature = "tower", feature = "tracing"))]
+pub mod integrations;
 
 pub use crate::pipeline::{context, filter, sampling};
 pub use crate::schema::{check, generated};
@@ -102,6 +104,12 @@ pub mod transmission {
     pub use crate::transport::writer::WriterSender;
     pub use crate::transport::{BoxFuture, Outcome, SendContext, Sender};
 }
+
+/// The README's examples, compiled and run as doc tests (with every
+/// feature on: they use the integrations).
+#[cfg(all(doctest, feature = "tower", feature = "axum", feature = "tracing"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Used by generated code (and by `examples/send_cost.rs` and
 /// `examples/twins.rs`, which time the clock a typed send reads and the

@@ -30,6 +30,10 @@ const LAYERS: &[(&str, u32)] = &[
     ("integrations", 7),
 ];
 
+/// The files that may say `#[allow(unsafe_code)]` (on the declarations of
+/// the modules below).
+const UNSAFE_ALLOWERS: &[&str] = &["core/mod.rs", "json/mod.rs"];
+
 /// Where `unsafe` code may stand (a file, or a folder ending in `/`).
 const UNSAFE_ALLOWED: &[&str] = &["core/fast/", "json/escape.rs"];
 
@@ -123,7 +127,9 @@ fn code_only(text: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_char_before(&b, i)
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && (!ident_char_before(&b, i) || (b[i - 1] == 'b' && !ident_char_before(&b, i - 1)))
         {
             // A raw string: r"..." or r#"..."#.
             let mut j = i + 1;
@@ -291,9 +297,97 @@ fn expand_use(tree: &str) -> Vec<String> {
     out
 }
 
-/// The arrows of one file's code.
-fn arrows(code: &str, module: &str, is_mod_rs: bool) -> Vec<Arrow> {
+/// The child modules a file declares (`mod name;`).
+fn declared_children(code: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for line in code.lines() {
+        let t = line.trim();
+        let t = t
+            .strip_prefix("pub(crate) ")
+            .or_else(|| t.strip_prefix("pub(super) "))
+            .or_else(|| t.strip_prefix("pub "))
+            .unwrap_or(t);
+        if let Some(name) = t.strip_prefix("mod ").and_then(|r| r.strip_suffix(';')) {
+            out.push(name.trim().to_owned());
+        }
+    }
+    out
+}
+
+/// The inline modules of a file (`mod name { ... }`): their byte ranges
+/// and names.
+fn inline_modules(code: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut search = 0;
+    while let Some(k) = code[search..].find("mod ") {
+        let pos = search + k;
+        search = pos + 4;
+        if pos > 0
+            && code[..pos]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let rest = &code[pos + 4..];
+        let name_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let after = rest[name_len..].trim_start();
+        if name_len == 0 || !after.starts_with('{') {
+            continue;
+        }
+        let open = pos + 4 + name_len + (rest[name_len..].len() - after.len());
+        let mut depth = 0;
+        let mut close = code.len();
+        for (j, c) in code[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + j;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push((open, close, rest[..name_len].to_owned()));
+    }
+    out
+}
+
+/// The arrows of one file's code.
+fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
+    let inline = inline_modules(code);
+    // The module a position is in: the file's, and the inline modules
+    // around it (so `super::` inside `mod sse2 { .. }` names the file's
+    // module).
+    let module_at = |pos: usize| -> String {
+        let mut m: Vec<&str> = file_module.split("::").filter(|s| !s.is_empty()).collect();
+        for (o, c, name) in &inline {
+            if *o < pos && pos < *c {
+                m.push(name);
+            }
+        }
+        m.join("::")
+    };
+    let module = file_module;
+    let children = declared_children(code);
+    let mut out = Vec::new();
+    let child_path = |segs: &[String]| -> Option<Vec<String>> {
+        let first = segs.first()?;
+        children.contains(first).then(|| {
+            module
+                .split("::")
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .chain(segs.iter().cloned())
+                .collect()
+        })
+    };
     let chars: Vec<(usize, char)> = code.char_indices().collect();
     let word_at = |pos: usize, word: &str| -> bool {
         code[pos..].starts_with(word)
@@ -318,7 +412,9 @@ fn arrows(code: &str, module: &str, is_mod_rs: bool) -> Vec<Arrow> {
         let tree = &code[pos + 4..end];
         for path in expand_use(tree) {
             let segs: Vec<String> = path.split("::").map(str::to_owned).collect();
-            if let Some(a) = resolve_relative(&segs, module, is_mod_rs) {
+            let resolved =
+                resolve_relative(&segs, &module_at(pos), is_mod_rs).or_else(|| child_path(&segs));
+            if let Some(a) = resolved {
                 out.push(Arrow {
                     line: line_of(code, pos),
                     segments: a,
@@ -331,7 +427,9 @@ fn arrows(code: &str, module: &str, is_mod_rs: bool) -> Vec<Arrow> {
         if in_use[pos] {
             continue;
         }
-        for head in ["crate::", "super::"] {
+        let child_heads: Vec<String> = children.iter().map(|c| format!("{c}::")).collect();
+        let heads = ["crate::".to_owned(), "super::".to_owned()];
+        for head in heads.iter().chain(&child_heads) {
             if !word_at(pos, head) {
                 continue;
             }
@@ -345,7 +443,9 @@ fn arrows(code: &str, module: &str, is_mod_rs: bool) -> Vec<Arrow> {
                 .split("::")
                 .map(str::to_owned)
                 .collect();
-            if let Some(a) = resolve_relative(&segs, module, is_mod_rs) {
+            let resolved =
+                resolve_relative(&segs, &module_at(pos), is_mod_rs).or_else(|| child_path(&segs));
+            if let Some(a) = resolved {
                 out.push(Arrow {
                     line: line_of(code, pos),
                     segments: a,
@@ -558,11 +658,6 @@ fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 /// Every arrow of the crate's module files: (file, line, from, to).
 fn all_arrows(files: &[ModFile]) -> Vec<(String, usize, String, String)> {
     let modules: BTreeSet<String> = files.iter().map(|f| f.module.clone()).collect();
-    let root = files
-        .iter()
-        .find(|f| f.module.is_empty())
-        .expect("src/lib.rs");
-    let reexports = root_reexports(&code_only(&root.text));
     let mut out = Vec::new();
     for f in files {
         if f.module.is_empty() {
@@ -570,13 +665,10 @@ fn all_arrows(files: &[ModFile]) -> Vec<(String, usize, String, String)> {
         }
         let code = code_only(&f.text);
         for a in arrows(&code, &f.module, f.rel.ends_with("mod.rs")) {
-            let mut segs = a.segments;
-            // A path through a root re-export is followed to its origin,
-            // but still reported as naming the root.
-            let through_root = segs.first().is_some_and(|s| !modules.contains(s.as_str()))
-                && (reexports.contains_key(&segs[0])
-                    || segs.len() > 1
-                        && reexports.contains_key(&format!("{}::{}", segs[0], segs[1])));
+            let segs = a.segments;
+            // Anything at the root that is not a module of its own: a
+            // re-export, a glob (`crate::*`), an inline module of `lib.rs`.
+            let through_root = segs.first().is_some_and(|s| !modules.contains(s.as_str()));
             if through_root {
                 out.push((f.rel.clone(), a.line, f.module.clone(), String::new()));
                 continue;
@@ -585,8 +677,6 @@ fn all_arrows(files: &[ModFile]) -> Vec<(String, usize, String, String)> {
                 if t != f.module {
                     out.push((f.rel.clone(), a.line, f.module.clone(), t));
                 }
-            } else {
-                segs.truncate(1);
             }
         }
     }
@@ -657,6 +747,13 @@ fn unsafe_code_stays_in_the_fast_path_and_the_escaper() {
 fn unsafe_failures(src: &Path) -> Vec<String> {
     let mut failures = Vec::new();
     for f in module_files_in(src) {
+        let code = code_only(&f.text);
+        if code.contains("allow(unsafe_code)") && !UNSAFE_ALLOWERS.contains(&f.rel.as_str()) {
+            failures.push(format!(
+                "src/{}: `allow(unsafe_code)` outside {UNSAFE_ALLOWERS:?}: unsafe code stays in the fast path and the escaper",
+                f.rel
+            ));
+        }
         let allowed = UNSAFE_ALLOWED.iter().any(|a| {
             if a.ends_with('/') {
                 f.rel.starts_with(a)
@@ -667,12 +764,18 @@ fn unsafe_failures(src: &Path) -> Vec<String> {
         if allowed {
             continue;
         }
-        let code = code_only(&f.text);
         for (n, line) in code.lines().enumerate() {
             let t = line.trim_start();
-            let has = ["unsafe {", "unsafe fn", "unsafe impl", "unsafe extern"]
-                .iter()
-                .any(|p| line.contains(p))
+            let has = [
+                "unsafe {",
+                "unsafe fn",
+                "unsafe impl",
+                "unsafe extern",
+                "unsafe trait",
+                "unsafe(",
+            ]
+            .iter()
+            .any(|p| line.contains(p))
                 || t.starts_with("unsafe ");
             if has {
                 failures.push(format!(

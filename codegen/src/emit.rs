@@ -765,7 +765,6 @@ fn schema_info(rt: &syn::Path, ns: &Namespace, ev: &EventSpec, types: &[FieldTyp
     }
 }
 
-/// The whole generated file.
 /// The `send()` and `send_with()` methods of a generated type.
 fn send_methods(rt: &syn::Path) -> TokenStream {
     quote! {
@@ -805,6 +804,8 @@ pub(crate) fn emit_send_impls(
     quote! { #(#impls)* }
 }
 
+/// The whole generated file (with each type's `send()` methods when
+/// `inline_send`).
 pub(crate) fn emit_all(
     rt: &syn::Path,
     namespaces: &[Namespace],

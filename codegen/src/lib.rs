@@ -140,7 +140,8 @@ impl Config {
     /// Writes the generated types' `send()` and `send_with()` methods into
     /// a file of their own, `file_name` in the output directory, as `impl`
     /// blocks naming the types under `types_path` (where the main file is
-    /// included, e.g. `crate::generated`), instead of beside each type.
+    /// included, e.g. `crate::schema::generated`), instead of beside each
+    /// type. [`Config::generate`] then returns the types without them.
     ///
     /// For a runtime crate that keeps its schema types below the layer
     /// that sends (the `insights-events` crate itself); a user's crate
@@ -153,8 +154,9 @@ impl Config {
     /// Generates the Rust source for every schema under `schema_dir` and
     /// returns it, formatted.
     pub fn generate(&self, schema_dir: impl AsRef<Path>) -> Result<String, Error> {
-        let tokens = self.generate_tokens(schema_dir.as_ref())?.0;
-        render(tokens)
+        let (runtime, namespaces) = self.load(schema_dir.as_ref())?;
+        let inline_send = self.send_methods_file.is_none();
+        render(emit::emit_all(&runtime, &namespaces, inline_send)?)
     }
 
     /// Generates the code for `schema_dir` and writes it to
@@ -170,14 +172,15 @@ impl Config {
     ) -> Result<PathBuf, Error> {
         let schema_dir = schema_dir.as_ref();
         println!("cargo:rerun-if-changed={}", schema_dir.display());
-        let (tokens, files) = self.generate_tokens(schema_dir)?;
-        for f in &files {
+        let (runtime, namespaces) = self.load(schema_dir)?;
+        for f in namespaces.iter().flat_map(|ns| &ns.files) {
             println!("cargo:rerun-if-changed={}", f.display());
         }
+        let inline_send = self.send_methods_file.is_none();
+        let tokens = emit::emit_all(&runtime, &namespaces, inline_send)?;
         let out = out_dir.as_ref().join(&self.out_file_name);
         write_if_changed(&out, &render(tokens)?)?;
         if let Some((file, types)) = &self.send_methods_file {
-            let (runtime, namespaces) = self.load(schema_dir)?;
             let types: syn::Path = syn::parse_str(types).map_err(|e| Error::Schema {
                 file: "<config>".into(),
                 pointer: String::new(),
@@ -189,16 +192,6 @@ impl Config {
             write_if_changed(&out_dir.as_ref().join(file), &render(impls)?)?;
         }
         Ok(out)
-    }
-
-    fn generate_tokens(&self, dir: &Path) -> Result<(TokenStream, Vec<PathBuf>), Error> {
-        let (runtime, namespaces) = self.load(dir)?;
-        let files = namespaces
-            .iter()
-            .flat_map(|ns| ns.files.iter().cloned())
-            .collect();
-        let tokens = emit::emit_all(&runtime, &namespaces, self.send_methods_file.is_none())?;
-        Ok((tokens, files))
     }
 
     fn load(&self, dir: &Path) -> Result<(syn::Path, Vec<Namespace>), Error> {

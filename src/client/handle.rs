@@ -110,6 +110,20 @@ impl Client {
         self.inner.clone()
     }
 
+    /// A tower layer whose request events go through this client (see
+    /// [`crate::integrations::tower`]).
+    #[cfg(feature = "tower")]
+    pub fn tower_layer(&self) -> crate::integrations::tower::InsightsLayer {
+        crate::integrations::tower::InsightsLayer::to(Some(self.destination()))
+    }
+
+    /// A tracing layer whose events go through this client (see
+    /// [`crate::integrations::tracing`]).
+    #[cfg(feature = "tracing")]
+    pub fn tracing_layer(&self) -> crate::integrations::tracing::InsightsTracingLayer {
+        crate::integrations::tracing::InsightsTracingLayer::to(Some(self.destination()))
+    }
+
     /// The `drop_timeout` of the configuration.
     pub(crate) fn drop_timeout(&self) -> Duration {
         self.inner.config.drop_timeout
@@ -141,7 +155,7 @@ impl Client {
     }
 
     /// Sends a typed event: packed on this thread when nothing needs the
-    /// struct whole on the worker (see `transmission::packed`), else as an
+    /// struct whole on the worker (see `encode::packed`), else as an
     /// [`Event`]. Same checks, filters and sampling either way.
     pub(crate) fn send_typed<T: TypedEvent>(&self, mut typed: T) -> Result<(), SendError> {
         let inner = &*self.inner;
@@ -212,6 +226,56 @@ impl Client {
     /// [`SendError::Closed`].
     pub fn close(&self, timeout: Duration) -> FlushOutcome {
         self.inner.core.close(timeout)
+    }
+
+    /// [`Client::flush`] for async code: the wait happens on a thread of
+    /// its own, so it never blocks a runtime's worker thread (on a
+    /// current-thread runtime as on a multi-thread one, or any executor),
+    /// and it ends by `timeout`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use insights_events::{Backend, Client, Config, transmission::DiscardSender};
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let client = Client::new(Config::new().backend(Backend::Custom(std::sync::Arc::new(DiscardSender)))).unwrap();
+    /// assert!(client.flush_async(Duration::from_secs(5)).await.completed);
+    /// # });
+    /// ```
+    pub async fn flush_async(&self, timeout: Duration) -> FlushOutcome {
+        let client = self.clone();
+        self.off_thread(move || client.flush(timeout)).await
+    }
+
+    /// [`Client::close`] for async code (see [`Client::flush_async`]): one
+    /// total deadline, and no runtime thread blocked. The pattern for a
+    /// graceful shutdown of an axum service: serve
+    /// `with_graceful_shutdown(signal)`, then
+    /// `client.close_async(deadline).await`.
+    pub async fn close_async(&self, timeout: Duration) -> FlushOutcome {
+        let client = self.clone();
+        self.off_thread(move || client.close(timeout)).await
+    }
+
+    /// Runs a blocking wait on a thread of its own and awaits its answer.
+    async fn off_thread(
+        &self,
+        wait: impl FnOnce() -> FlushOutcome + Send + 'static,
+    ) -> FlushOutcome {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("insights-events-wait".into())
+            .spawn(move || {
+                let _ = tx.send(wait());
+            });
+        let unknown = || FlushOutcome {
+            completed: false,
+            pending: (self.inner.core.queue_len() as u64).max(1),
+        };
+        if spawned.is_err() {
+            return unknown();
+        }
+        rx.await.unwrap_or_else(|_| unknown())
     }
 
     /// The responses stream: one [`Response`] per event (delivered or not;

@@ -3,8 +3,8 @@
 //! bounded queue), packs typed events into the spool, and accounts for
 //! what the queue cannot take. `flush` and `close` are in `core::control`.
 //!
-//! Part of `core` (layer 6); uses `core::{fast, inflight, shared, stats,
-//! worker, settings}`, `transport`, `encode`, `model`, `error`.
+//! Part of `core` (layer 6); uses `core::{fast, shared, stats, worker,
+//! settings}`, `transport`, `encode`, `model`, `error`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@
 //! thread that prepares, encodes and batches, [`shared`] the state both
 //! sides see (in-flight batches, the responses stream, wake-ups),
 //! [`stats`] the counters, and [`fast`] the whole fast path (per-thread
-//! slots and spools, block reuse, the clock) behind one small interface.
+//! slots and spools, block reuse, the clock).
 //! May use: `transport`, `pipeline`, `schema`, `encode`, `model`, `json`,
 //! `error`; never `client` or `config` (settings come in as
 //! [`settings::CoreSettings`]).

@@ -6,7 +6,8 @@
 //! the worker carries it out.
 //!
 //! Part of `core` (layer 6); uses `core::{fast, inflight, shared, stats,
-//! settings}`, `transport`, `pipeline`, `encode`, `model`.
+//! settings}` (whose `policy` is `pipeline`'s), `transport`, `encode`,
+//! `model`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -154,7 +155,7 @@ impl Worker {
                 None => Duration::from_secs(3600),
             };
             // A spool append does not take the slot's lock, so it can miss
-            // this park: look again after a while (see `local`).
+            // this park: look again after a while (see `core::fast::slots`).
             let wait = if self.spools {
                 wait.min(SPOOL_RECHECK)
             } else {

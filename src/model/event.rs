@@ -1,6 +1,7 @@
 //! The generic event: fields, a timestamp, metadata and a sample rate.
 //!
-//! Part of `model` (layer 1): an [`Event`] is data. It carries no client;
+//! Part of `model` (layer 1); uses `model::{erased, fields}`, `json`,
+//! `error`. An [`Event`] is data. It carries no client;
 //! an event made by a client or builder carries a [`Destination`] (which
 //! `client` implements) and is sent by the `send()` methods `client` adds.
 //!

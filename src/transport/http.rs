@@ -4,7 +4,8 @@
 //! with each answer is decided by [`super::policy::classify`]; this module
 //! only carries the decisions out.
 //!
-//! Part of `transport` (layer 5); uses `encode` and `model`.
+//! Part of `transport` (layer 5); uses `transport::{compress, policy}`,
+//! `encode`, `model`, `error`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -135,6 +136,7 @@ impl<E: Endpoint> HttpSender<E> {
                     return self.endpoint.outcomes(status.unwrap_or(200), &bytes, n);
                 }
                 Decision::Throttled { wait } => {
+                    drop(resp);
                     ctx.record_retry();
                     tokio::time::sleep(wait).await;
                 }
@@ -176,6 +178,9 @@ impl<E: Endpoint> HttpSender<E> {
                     return vec![Outcome::failed(None, DropReason::RetriesExhausted, msg); n];
                 }
                 Decision::Retry { wait } => {
+                    // The answer (and its connection) is not held while
+                    // waiting.
+                    drop(resp);
                     attempt += 1;
                     ctx.record_retry();
                     tokio::time::sleep(wait).await;

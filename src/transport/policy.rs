@@ -4,7 +4,8 @@
 //! the batch's size and the attempt number to a [`Decision`]; the request
 //! loop in `http` only carries decisions out.
 //!
-//! Part of `transport` (layer 5); uses nothing else of the crate.
+//! Part of `transport` (layer 5); uses `transport::compress` (the
+//! setting it carries).
 
 use std::time::Duration;
 

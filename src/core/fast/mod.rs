@@ -8,9 +8,12 @@
 //! * [`clock`]: the wall clock a typed send reads (the TSC where Linux
 //!   keeps time with it).
 //!
-//! The rest of the core reaches it through [`slots::with_local`],
+//! The rest of the crate reaches it through [`slots::with_local`],
 //! [`slots::with_slot`], [`slots::recycle`], the [`slots::SlotOwner`]
-//! trait it implements, [`blocks::boxed`] and [`clock::since_epoch`].
+//! trait the core implements, [`blocks::boxed`] and
+//! [`clock::since_epoch`]; `core::handle`'s spool placement also works on
+//! the slot's state and buffers (`SlotState`, `ThreadBuffers`, `Placed`)
+//! under the slot's lock.
 //! Every `unsafe` block here has a `SAFETY:` comment (denied otherwise by
 //! `clippy::undocumented_unsafe_blocks`) and is exercised by the tests of
 //! its module and by `tests/slots.rs`.

@@ -6,7 +6,7 @@
 //! goes onto the bounded queue in one operation, so the queue's shared
 //! cache lines are touched once per chunk instead of once per event.
 //!
-//! In a client that packs typed events (`super::packed`), the slot's records
+//! In a client that packs typed events (`encode::packed`), the slot's records
 //! go into a *spool* instead: a buffer the owning thread appends to without
 //! taking the lock. A typed event is packed into a scratch buffer that never
 //! leaves the thread, copied to the end of the spool, and published with one
@@ -31,7 +31,7 @@
 //! fight over the allocator's arena lock, which was most of the cost of a
 //! send (about 400 ns against 120 ns in a plain Rust experiment). The typed
 //! structs' blocks are not even freed: the thread keeps them for its next
-//! typed events (see `crate::blocks`).
+//! typed events (see `core::fast::blocks`).
 //!
 //! A thread that sends a few events and then goes quiet does not hold them
 //! back: the worker takes partial chunks (and published spool records) from
@@ -101,7 +101,7 @@ const SPOOL_BYTES: usize = MAX_CHUNK * 256;
 pub(crate) const SPOOL_RECHECK: Duration = Duration::from_millis(250);
 
 /// Events gathered by one thread: in a client that packs typed events
-/// (see `super::packed`), a record for every event in `packed`, with the
+/// (see `encode::packed`), a record for every event in `packed`, with the
 /// events that are not packed in `events`; otherwise `events` only.
 #[derive(Default)]
 pub(crate) struct Pending {
@@ -448,7 +448,7 @@ pub(crate) struct ThreadBuffers {
 impl ThreadBuffers {
     /// Appends `self.scratch` to the spool without the lock, if the spool
     /// has room and its chunk is not full. Returns `None` when it did not
-    /// (the caller takes the lock: [`Own::room`]), else whether the worker
+    /// (the caller takes the lock: [`ThreadBuffers::fits`]), else whether the worker
     /// had taken everything before it (to wake the worker).
     #[inline]
     pub(crate) fn try_append(&mut self, slot: &Slot, chunk: usize) -> Option<bool> {
@@ -532,7 +532,7 @@ impl ThreadBuffers {
         self.spool = Some(sp);
     }
 
-    /// Appends a record under the lock, after [`Own::install`] (and a
+    /// Appends a record under the lock, after [`ThreadBuffers::install`] (and a
     /// seal, if the spool had no room), which made room for it. Returns
     /// whether it did (always, unless that room was not made).
     #[must_use]

@@ -1,0 +1,402 @@
+//! A `tracing_subscriber` layer: tracing events that carry an `event_type`
+//! field become Insights events, chosen spans become events when they
+//! close, and sqlx's query log becomes typed `db.query` events.
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt;
+//! use insights_events::integrations::tracing::InsightsTracingLayer;
+//!
+//! let subscriber = tracing_subscriber::registry()
+//!     // Through the global client; `client.tracing_layer()` for your own.
+//!     .with(InsightsTracingLayer::new().span_name("checkout"));
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let k = "user:42";
+//!     tracing::info!(event_type = "cache.miss", key = %k, duration = 1.2);
+//! });
+//! ```
+//!
+//! * An event with an `event_type` field is sent with all its fields, the
+//!   fields of its enclosing spans under them (the innermost span wins a
+//!   key), and the event context (so the tower layer's `request_id`).
+//! * A span chosen by [`InsightsTracingLayer::span_name`] or
+//!   [`InsightsTracingLayer::span_target`] becomes an event when it
+//!   closes: `event_type` is its `event_type` field if it has one, else its
+//!   name; its fields; `duration` in milliseconds from creation to close.
+//! * sqlx's query log (events of target `sqlx::query`, fields `summary`,
+//!   `db.statement`, `elapsed_secs`, `rows_affected`, `rows_returned`)
+//!   becomes a typed [`DbQuery`] (`query`, `duration` in milliseconds,
+//!   `request_id` from the enclosing spans, such as the tower layer's
+//!   `request` span, or the context). Queries that start with one of the
+//!   [`InsightsTracingLayer::exclude_queries`] prefixes are skipped
+//!   (honeybadger-python's `exclude_queries`). sqlx logs statements at
+//!   `DEBUG`: a filter in front of this layer must let them through.
+//!   This crate does not depend on sqlx.
+//! * No feedback: nothing that happens on this crate's own threads, in
+//!   its own log lines (targets `insights_events::*`), or while this layer
+//!   is itself sending, is turned into an event.
+//!
+//! Part of `integrations` (layer 7); uses `schema` (`DbQuery`), `model`.
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Number, Value};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event as TracingEvent, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::model::event::{Destination, Event};
+use crate::schema::generated::python::DbQuery;
+
+/// Statements skipped by default: transaction control, which says nothing
+/// about the application's queries.
+pub const DEFAULT_EXCLUDED_QUERIES: &[&str] = &[
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+];
+
+/// Which spans become events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SpanRule {
+    Name(String),
+    Target(String),
+}
+
+/// The layer (see the [module docs](self)).
+#[derive(Clone)]
+pub struct InsightsTracingLayer {
+    destination: Option<Arc<dyn Destination>>,
+    spans: Vec<SpanRule>,
+    sqlx: bool,
+    exclude_queries: Vec<String>,
+}
+
+impl fmt::Debug for InsightsTracingLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InsightsTracingLayer")
+            .field("global_client", &self.destination.is_none())
+            .field("spans", &self.spans)
+            .field("sqlx", &self.sqlx)
+            .field("exclude_queries", &self.exclude_queries)
+            .finish()
+    }
+}
+
+impl Default for InsightsTracingLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InsightsTracingLayer {
+    /// A layer whose events go through the global client.
+    pub fn new() -> Self {
+        Self::to(None)
+    }
+
+    /// A layer whose events go to `destination` (`None`: the global client).
+    pub(crate) fn to(destination: Option<Arc<dyn Destination>>) -> Self {
+        InsightsTracingLayer {
+            destination,
+            spans: Vec::new(),
+            sqlx: true,
+            exclude_queries: DEFAULT_EXCLUDED_QUERIES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+
+    /// Spans named `name` become events when they close.
+    pub fn span_name(mut self, name: impl Into<String>) -> Self {
+        self.spans.push(SpanRule::Name(name.into()));
+        self
+    }
+
+    /// Spans whose target is `target` or under it (`myapp::jobs` takes
+    /// `myapp::jobs::email`) become events when they close.
+    pub fn span_target(mut self, target: impl Into<String>) -> Self {
+        self.spans.push(SpanRule::Target(target.into()));
+        self
+    }
+
+    /// Whether sqlx's query log becomes `db.query` events (default: yes).
+    pub fn sqlx_queries(mut self, on: bool) -> Self {
+        self.sqlx = on;
+        self
+    }
+
+    /// The prefixes (matched case-insensitively against the query with
+    /// leading whitespace removed) of queries that send no event. Replaces
+    /// [`DEFAULT_EXCLUDED_QUERIES`].
+    pub fn exclude_queries<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude_queries = prefixes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    fn wants_span(&self, name: &str, target: &str) -> bool {
+        self.spans.iter().any(|r| match r {
+            SpanRule::Name(n) => n == name,
+            SpanRule::Target(t) => {
+                target == t
+                    || (target.starts_with(t.as_str()) && target[t.len()..].starts_with("::"))
+            }
+        })
+    }
+
+    fn excluded(&self, query: &str) -> bool {
+        let q = query.trim_start();
+        self.exclude_queries.iter().any(|p| {
+            q.len() >= p.len()
+                && q.is_char_boundary(p.len())
+                && q[..p.len()].eq_ignore_ascii_case(p)
+        })
+    }
+
+    /// Sends an event, with this thread marked as sending (what tracing
+    /// reports meanwhile is not turned into events).
+    fn send(&self, event: Event) {
+        SENDING.with(|s| s.set(true));
+        // `send()` never blocks (unless the client chose to) nor panics.
+        let _ = match &self.destination {
+            Some(d) => d.send_event(event, false),
+            None => event.send(),
+        };
+        SENDING.with(|s| s.set(false));
+    }
+}
+
+thread_local! {
+    static SENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether what tracing reports now must not become an event: this crate
+/// is sending on this thread, the thread is one of this crate's own, or
+/// the report comes from this crate.
+fn feedback(target: &str) -> bool {
+    target.starts_with("insights_events")
+        || SENDING.with(Cell::get)
+        || std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("insights-events"))
+}
+
+/// A span's fields and when it started, kept in its extensions.
+struct SpanData {
+    fields: Map<String, Value>,
+    start: Instant,
+}
+
+/// Collects tracing fields as JSON values.
+struct Collect<'a>(&'a mut Map<String, Value>);
+
+impl Visit for Collect<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        let v = Number::from_f64(value).map_or(Value::Null, Value::Number);
+        self.0.insert(field.name().to_owned(), v);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0
+            .insert(field.name().to_owned(), value.to_string().into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().to_owned(), format!("{value:?}").into());
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for InsightsTracingLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = Map::new();
+        attrs.record(&mut Collect(&mut fields));
+        span.extensions_mut().insert(SpanData {
+            fields,
+            start: Instant::now(),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(data) = ext.get_mut::<SpanData>() {
+            values.record(&mut Collect(&mut data.fields));
+        }
+    }
+
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if feedback(meta.target()) {
+            return;
+        }
+        let mut own = Map::new();
+        event.record(&mut Collect(&mut own));
+        if meta.target() == "sqlx::query" {
+            if self.sqlx {
+                // The request id of the enclosing spans (sqlx-sqlite logs
+                // on a thread of its own, inside the caller's span), else
+                // the context's.
+                let from_spans = ctx.event_scope(event).and_then(|scope| {
+                    scope.into_iter().find_map(|span| {
+                        let ext = span.extensions();
+                        let data = ext.get::<SpanData>()?;
+                        data.fields.get("request_id")?.as_str().map(str::to_owned)
+                    })
+                });
+                self.sqlx_query(&own, from_spans);
+            }
+            return;
+        }
+        if !own.contains_key("event_type") {
+            return;
+        }
+        let mut ev = Event::new();
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(data) = span.extensions().get::<SpanData>() {
+                    for (k, v) in &data.fields {
+                        ev.add_field(k.clone(), v);
+                    }
+                }
+            }
+        }
+        for (k, v) in own {
+            ev.add_field(k, v);
+        }
+        self.send(ev);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let meta = span.metadata();
+        if self.spans.is_empty() || !self.wants_span(meta.name(), meta.target()) {
+            return;
+        }
+        if feedback(meta.target()) {
+            return;
+        }
+        let ext = span.extensions();
+        let Some(data) = ext.get::<SpanData>() else {
+            return;
+        };
+        let mut ev = Event::new();
+        if !data.fields.contains_key("event_type") {
+            ev.add_field("event_type", meta.name());
+        }
+        for (k, v) in &data.fields {
+            ev.add_field(k.clone(), v);
+        }
+        ev.add_field("duration", data.start.elapsed().as_secs_f64() * 1000.0);
+        drop(ext);
+        self.send(ev);
+    }
+}
+
+impl InsightsTracingLayer {
+    /// sqlx's query log line as a `db.query` event.
+    fn sqlx_query(&self, fields: &Map<String, Value>, request_id: Option<String>) {
+        let text = |k: &str| fields.get(k).and_then(Value::as_str).map(str::trim);
+        let query = match text("db.statement") {
+            Some(s) if !s.is_empty() => s,
+            _ => match text("summary") {
+                Some(s) if !s.is_empty() => s,
+                _ => return,
+            },
+        };
+        if self.excluded(query) {
+            return;
+        }
+        let duration = fields
+            .get("elapsed_secs")
+            .and_then(Value::as_f64)
+            .map_or(0.0, |s| s * 1000.0);
+        let mut q = DbQuery::new(query, duration);
+        let request_id = request_id.or_else(|| match crate::pipeline::context::get("request_id") {
+            Some(Value::String(id)) => Some(id),
+            _ => None,
+        });
+        if let Some(id) = request_id {
+            q = q.request_id(id);
+        }
+        self.send(Event::from_typed(q));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_rules_match_names_and_targets_below_them() {
+        let l = InsightsTracingLayer::new()
+            .span_name("checkout")
+            .span_target("myapp::jobs");
+        let rows = [
+            ("checkout", "anything", true),
+            ("other", "myapp::jobs", true),
+            ("other", "myapp::jobs::email", true),
+            ("other", "myapp::jobsx", false),
+            ("other", "myapp", false),
+        ];
+        for (name, target, want) in rows {
+            assert_eq!(l.wants_span(name, target), want, "{name} {target}");
+        }
+    }
+
+    #[test]
+    fn excluded_queries_match_prefixes_without_case() {
+        let l = InsightsTracingLayer::new();
+        let rows = [
+            ("BEGIN", true),
+            ("  begin deferred", true),
+            ("commit", true),
+            ("RELEASE SAVEPOINT sp1", true),
+            ("SELECT 1", false),
+            ("", false),
+            ("✓", false),
+        ];
+        for (q, want) in rows {
+            assert_eq!(l.excluded(q), want, "{q:?}");
+        }
+        assert!(!l.clone().exclude_queries(["PRAGMA"]).excluded("BEGIN"));
+    }
+
+    #[test]
+    fn own_log_lines_and_threads_are_feedback() {
+        assert!(feedback("insights_events::core::handle"));
+        assert!(!feedback("myapp"));
+        let on_own = std::thread::Builder::new()
+            .name("insights-events-test".into())
+            .spawn(|| feedback("myapp"))
+            .expect("spawn")
+            .join()
+            .expect("join");
+        assert!(on_own);
+    }
+}
