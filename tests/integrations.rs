@@ -303,7 +303,7 @@ fn a_client_that_disconnects_yields_a_disconnected_event() {
     while SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst) == 0 && Instant::now() < deadline {
         std::thread::yield_now();
     }
-    assert_eq!(SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     drop(s);
     let mut found = Vec::new();
     while Instant::now() < deadline {
@@ -418,7 +418,7 @@ fn flush_async_in_a_current_thread_runtime_returns_by_its_deadline() {
         assert!(!outcome.completed);
         assert!(outcome.pending >= 1, "{outcome:?}");
         assert!(
-            waited < Duration::from_secs(10),
+            waited < Duration::from_secs(5),
             "returned by its deadline: {waited:?}"
         );
         assert!(
@@ -487,4 +487,56 @@ fn a_service_error_yields_a_500_event_with_its_reason() {
     assert_eq!(requests[0]["status"], 500);
     assert_eq!(requests[0]["path"], "/orders");
     assert_eq!(requests[0]["error"], "upstream refused");
+}
+
+#[test]
+fn a_panic_in_the_services_call_yields_a_500_event() {
+    use tower::{Layer, Service};
+    let h = harness();
+    let mut svc = h.client.tower_layer().layer(tower::service_fn(
+        |_req: http::Request<()>| -> std::future::Ready<Result<http::Response<()>, std::io::Error>> {
+            panic!("routing broke")
+        },
+    ));
+    let req = http::Request::builder()
+        .uri("/sync")
+        .header("x-request-id", "syncpanic-1")
+        .body(())
+        .expect("request");
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| svc.call(req)));
+    assert!(r.is_err(), "the panic goes on");
+    let events = events_of("syncpanic-");
+    let requests = of_type(&events, "tower.request");
+    assert_eq!(requests.len(), 1, "{events:#?}");
+    assert_eq!(requests[0]["status"], 500);
+    assert!(requests[0]["disconnected"].is_null(), "not a hang-up");
+    assert!(requests[0]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("routing broke")));
+}
+
+#[test]
+fn the_request_event_carries_what_the_handler_put_in_the_context() {
+    use tower::{Layer, ServiceExt};
+    let h = harness();
+    let svc = h
+        .client
+        .tower_layer()
+        .layer(tower::service_fn(|_req: http::Request<()>| async {
+            tokio::task::yield_now().await;
+            insights_events::context::set("tenant", "acme");
+            Ok::<_, std::io::Error>(http::Response::new(()))
+        }));
+    let req = http::Request::builder()
+        .uri("/tenant")
+        .header("x-request-id", "ctx-1")
+        .body(())
+        .expect("request");
+    let res = runtime().block_on(svc.oneshot(req)).expect("response");
+    assert_eq!(res.headers()["x-request-id"], "ctx-1");
+    let events = events_of("ctx-");
+    let requests = of_type(&events, "tower.request");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["tenant"], "acme");
+    assert_eq!(requests[0]["status"], 200);
 }

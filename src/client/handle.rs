@@ -6,13 +6,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Receiver;
 
 use crate::config::{Backend, BackendKind, Config, ConfigError};
 use crate::core::fast::{blocks, clock};
 use crate::core::handle::Transmission;
+use crate::core::inflight::deadline_after;
 use crate::core::{FlushOutcome, Stats};
 use crate::encode::packed::PackMeta;
 use crate::error::SendError;
@@ -218,7 +219,7 @@ impl Client {
     /// has failed for good, or `timeout` passes. Safe to call from any
     /// thread, including inside an async runtime (it blocks that thread).
     pub fn flush(&self, timeout: Duration) -> FlushOutcome {
-        self.inner.core.flush_until(Instant::now() + timeout)
+        self.inner.core.flush_until(deadline_after(timeout))
     }
 
     /// Stops accepting events, delivers what it can within `timeout` (one
@@ -231,7 +232,9 @@ impl Client {
     /// [`Client::flush`] for async code: the wait happens on a thread of
     /// its own, so it never blocks a runtime's worker thread (on a
     /// current-thread runtime as on a multi-thread one, or any executor),
-    /// and it ends by `timeout`.
+    /// and it ends by `timeout`. A future dropped before it ends (in a
+    /// `select!` or a timeout) leaves its waiting thread to end by
+    /// `timeout` on its own.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as channel;
 
 use super::handle::Transmission;
-use super::inflight::FlushOutcome;
+use super::inflight::{deadline_after, FlushOutcome};
 use super::stats::Counter;
 use super::worker::Control;
 
@@ -65,7 +65,7 @@ impl Transmission {
     /// Stops accepting events, delivers what it can before `timeout`, and
     /// stops the worker. Idempotent.
     pub(crate) fn close(&self, timeout: Duration) -> FlushOutcome {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         if self.closed.swap(true, Ordering::AcqRel) {
             return FlushOutcome {
                 completed: true,

@@ -40,6 +40,15 @@ impl InFlight {
     }
 }
 
+/// `timeout` from now; a timeout too large for the clock means a deadline
+/// as far away as it can be (`Duration::MAX` is "wait as long as it takes").
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
 /// What [`crate::Client::flush`] and [`crate::Client::close`] report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlushOutcome {

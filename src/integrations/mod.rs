@@ -8,9 +8,10 @@
 //!   turns tracing events with an `event_type` field, chosen spans, and
 //!   sqlx's query log into events.
 //!
-//! May use every layer below `client`; never `client` (a client's own
-//! integration is made by `Client::tower_layer` and
-//! `Client::tracing_layer`, in `client`).
+//! May use every layer below `client`; imports nothing of `client`: the
+//! layers send through the `Destination` of the client that made them
+//! (`Client::tower_layer`, `Client::tracing_layer`, defined in `client`) or
+//! through `Event::send()`, the method the client layer gives `Event`.
 
 #[cfg(feature = "tower")]
 pub mod tower;

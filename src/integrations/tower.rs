@@ -24,14 +24,20 @@
 //! `status`, `duration` (milliseconds), `request_id`, the matched `route`
 //! (axum's `MatchedPath`, with the `axum` feature, or
 //! [`InsightsLayer::route_with`]) and, when enabled, `params` (the query
-//! string, through the client's params filters). A service error or a
-//! panicking handler still produces its event (status 500, the panic then
-//! goes on); a client that disconnects first produces one too (status 499,
-//! `disconnected: true`).
+//! string, through the client's params filters), sent in the request's
+//! event context (so fields a handler added with `context::set` are on
+//! it). A service error or a panicking handler still produces its event
+//! (status 500, the panic then goes on); a response future dropped before
+//! it finished produces one too (status 499, `disconnected: true`): the
+//! client hung up, or an outer timeout or cancellation dropped it. The
+//! context follows the request's future across `.await`s and a
+//! multi-thread runtime's workers; a task it spawns takes it along with
+//! `in_current_context()` (see [`crate::context`]).
 //!
 //! Part of `integrations` (layer 7); uses `pipeline::context`, `schema`
-//! (the `TowerRequest` type), `model`. Events go to the global client or
-//! to the [`Destination`] of the client that made the layer.
+//! (the `TowerRequest` type), `model`. Events go to the [`Destination`] of
+//! the client that made the layer, or through `Event::send()` (the method
+//! the client layer gives `Event`) to the global client.
 
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -46,7 +52,8 @@ use serde_json::{Map, Value};
 use tracing::instrument::{Instrument, Instrumented};
 
 use crate::model::event::{Destination, Event};
-use crate::pipeline::context::{FutureExt, WithContext};
+use crate::model::fields::SharedFields;
+use crate::pipeline::context::{with_layer, FutureExt, WithContext};
 use crate::schema::generated::rust::TowerRequest;
 
 /// How a route template is read from a request's extensions.
@@ -227,9 +234,24 @@ where
         let span =
             tracing::info_span!(target: "insights_events::request", "request", request_id = %id);
         // The call itself (routing, a handler's synchronous part) runs in
-        // the context and the span too.
-        let inner = span
-            .in_scope(|| crate::pipeline::context::scope(context.clone(), || self.inner.call(req)));
+        // the context and the span too; if it panics, the request's event
+        // says so (500) before the panic goes on.
+        let service = &mut self.inner;
+        let called = span.in_scope(|| {
+            crate::pipeline::context::scope(context.clone(), || {
+                catch_unwind(AssertUnwindSafe(|| service.call(req)))
+            })
+        });
+        let mut record = record;
+        let inner = match called {
+            Ok(f) => f,
+            Err(panic) => {
+                if let Some(r) = record.as_mut() {
+                    r.finish(500, Some(panic_message(&*panic)), false, None);
+                }
+                resume_unwind(panic)
+            }
+        };
         ResponseFuture {
             inner: inner.with_event_context(context).instrument(span),
             record,
@@ -263,15 +285,13 @@ fn decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
+            b'%' if i + 2 < b.len()
+                && b[i + 1].is_ascii_hexdigit()
+                && b[i + 2].is_ascii_hexdigit() =>
+            {
+                let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
+                i += 2;
             }
             c => out.push(c),
         }
@@ -289,7 +309,15 @@ struct Pending {
 }
 
 impl Pending {
-    fn finish(&mut self, status: u16, error: Option<String>, disconnected: bool) {
+    /// Sends the event, in the context `ctx` (the request's, as its
+    /// handler left it), once.
+    fn finish(
+        &mut self,
+        status: u16,
+        error: Option<String>,
+        disconnected: bool,
+        ctx: Option<SharedFields>,
+    ) {
         let Some(mut ev) = self.event.take() else {
             return;
         };
@@ -302,17 +330,22 @@ impl Pending {
             ev.disconnected = Some(true);
         }
         let event = Event::from_typed(ev);
-        // `send()` never blocks nor panics; a drop is counted in stats.
-        let _ = match &self.destination {
-            Some(d) => d.send_event(event, false),
-            None => event.send(),
-        };
+        let destination = &self.destination;
+        // `send()` never blocks nor panics on its own (a drop is counted in
+        // stats); a user's dynamic field could, and this may run in a
+        // `Drop`: it is contained.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            with_layer(ctx, || match destination {
+                Some(d) => d.send_event(event, false),
+                None => event.send(),
+            })
+        }));
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        self.finish(499, None, true);
+        self.finish(499, None, true, None);
     }
 }
 
@@ -342,21 +375,23 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let inner = this.inner;
-        let polled = match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        let mut inner = this.inner;
+        let polled = match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(r)) => r,
             Err(panic) => {
+                let ctx = inner.as_ref().get_ref().inner().layer();
                 if let Some(r) = this.record.as_mut() {
-                    r.finish(500, Some(panic_message(&*panic)), false);
+                    r.finish(500, Some(panic_message(&*panic)), false, ctx);
                 }
                 resume_unwind(panic)
             }
         };
+        let ctx = inner.as_ref().get_ref().inner().layer();
         match polled {
             Ok(mut resp) => {
                 if let Some(r) = this.record.as_mut() {
-                    r.finish(resp.status().as_u16(), None, false);
+                    r.finish(resp.status().as_u16(), None, false, ctx);
                 }
                 if let Some(id) = this.id.take() {
                     if !resp.headers().contains_key(&*this.header) {
@@ -367,7 +402,7 @@ where
             }
             Err(e) => {
                 if let Some(r) = this.record.as_mut() {
-                    r.finish(500, Some(e.to_string()), false);
+                    r.finish(500, Some(e.to_string()), false, ctx);
                 }
                 Poll::Ready(Err(e))
             }
@@ -397,6 +432,8 @@ mod tests {
             ("flag&x=", serde_json::json!({"flag": "", "x": ""})),
             ("a=1&a=2", serde_json::json!({"a": "2"})),
             ("bad=%zz%4", serde_json::json!({"bad": "%zz%4"})),
+            ("a=%+5&b=%-1", serde_json::json!({"a": "% 5", "b": "%-1"})),
+            ("end=%4", serde_json::json!({"end": "%4"})),
             ("%E2%9C%93=ok", serde_json::json!({"✓": "ok"})),
         ];
         for (q, want) in rows {

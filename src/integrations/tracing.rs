@@ -29,13 +29,19 @@
 //!   `request` span, or the context). Queries that start with one of the
 //!   [`InsightsTracingLayer::exclude_queries`] prefixes are skipped
 //!   (honeybadger-python's `exclude_queries`). sqlx logs statements at
-//!   `DEBUG`: a filter in front of this layer must let them through.
+//!   `DEBUG`: a filter in front of this layer must let them through, and
+//!   the tower layer's `request` span too (target
+//!   `insights_events::request`, `INFO`), which carries the request id to
+//!   the thread sqlx-sqlite runs queries on.
 //!   This crate does not depend on sqlx.
 //! * No feedback: nothing that happens on this crate's own threads, in
 //!   its own log lines (targets `insights_events::*`), or while this layer
 //!   is itself sending, is turned into an event.
 //!
-//! Part of `integrations` (layer 7); uses `schema` (`DbQuery`), `model`.
+//! Part of `integrations` (layer 7); uses `schema` (`DbQuery`),
+//! `pipeline::context`, `model`. Events go to the `Destination` of the
+//! client that made the layer, or through `Event::send()` (the method the
+//! client layer gives `Event`) to the global client.
 
 use std::cell::Cell;
 use std::fmt;
@@ -167,13 +173,21 @@ impl InsightsTracingLayer {
     /// Sends an event, with this thread marked as sending (what tracing
     /// reports meanwhile is not turned into events).
     fn send(&self, event: Event) {
-        SENDING.with(|s| s.set(true));
+        /// Marks the thread as sending; restores the mark when dropped
+        /// (also if a user's dynamic field panics inside the send).
+        struct Sending(bool);
+        impl Drop for Sending {
+            fn drop(&mut self) {
+                let before = self.0;
+                SENDING.with(|s| s.set(before));
+            }
+        }
+        let _sending = Sending(SENDING.with(|s| s.replace(true)));
         // `send()` never blocks (unless the client chose to) nor panics.
         let _ = match &self.destination {
             Some(d) => d.send_event(event, false),
             None => event.send(),
         };
-        SENDING.with(|s| s.set(false));
     }
 }
 
@@ -185,7 +199,8 @@ thread_local! {
 /// is sending on this thread, the thread is one of this crate's own, or
 /// the report comes from this crate.
 fn feedback(target: &str) -> bool {
-    target.starts_with("insights_events")
+    target == "insights_events"
+        || target.starts_with("insights_events::")
         || SENDING.with(Cell::get)
         || std::thread::current()
             .name()
@@ -236,10 +251,15 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = Map::new();
         attrs.record(&mut Collect(&mut fields));
-        span.extensions_mut().insert(SpanData {
-            fields,
-            start: Instant::now(),
-        });
+        let mut ext = span.extensions_mut();
+        // Another layer of this crate on the same registry may have stored
+        // the span's data already (extensions belong to the span).
+        if ext.get_mut::<SpanData>().is_none() {
+            ext.insert(SpanData {
+                fields,
+                start: Instant::now(),
+            });
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -252,13 +272,18 @@ where
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
+        let sqlx = meta.target() == "sqlx::query";
+        // Most events are plain log lines: leave them before any work.
+        if !(sqlx && self.sqlx) && meta.fields().field("event_type").is_none() {
+            return;
+        }
         if feedback(meta.target()) {
             return;
         }
         let mut own = Map::new();
         event.record(&mut Collect(&mut own));
-        if meta.target() == "sqlx::query" {
-            if self.sqlx {
+        if sqlx {
+            {
                 // The request id of the enclosing spans (sqlx-sqlite logs
                 // on a thread of its own, inside the caller's span), else
                 // the context's.
@@ -390,6 +415,8 @@ mod tests {
     #[test]
     fn own_log_lines_and_threads_are_feedback() {
         assert!(feedback("insights_events::core::handle"));
+        assert!(feedback("insights_events"));
+        assert!(!feedback("insights_events_extra"));
         assert!(!feedback("myapp"));
         let on_own = std::thread::Builder::new()
             .name("insights-events-test".into())
@@ -398,5 +425,45 @@ mod tests {
             .join()
             .expect("join");
         assert!(on_own);
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn the_sending_mark_comes_back_after_a_panic() {
+        let layer = InsightsTracingLayer::new();
+        // No global client: the send fails quietly; the mark is restored.
+        let mut ev = Event::new();
+        ev.add_field("event_type", "t");
+        layer.send(ev);
+        assert!(!SENDING.with(Cell::get));
+        let r = std::panic::catch_unwind(|| {
+            struct Boom;
+            impl Destination for Boom {
+                fn send_event(&self, _: Event, _: bool) -> Result<(), crate::SendError> {
+                    panic!("a dynamic field panicked")
+                }
+            }
+            let l = InsightsTracingLayer::to(Some(Arc::new(Boom)));
+            let mut ev = Event::new();
+            ev.add_field("event_type", "t");
+            l.send(ev);
+        });
+        assert!(r.is_err());
+        assert!(!SENDING.with(Cell::get), "the mark is restored on unwind");
+    }
+
+    #[test]
+    fn two_layers_on_one_registry_share_a_span_without_panicking() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry()
+            .with(InsightsTracingLayer::new())
+            .with(InsightsTracingLayer::new());
+        tracing::subscriber::with_default(subscriber, || {
+            let _g = tracing::info_span!("s", a = 1).entered();
+        });
     }
 }

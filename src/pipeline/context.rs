@@ -81,6 +81,13 @@ fn install(ctx: Option<SharedFields>) -> Restore {
     Restore(CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), ctx)))
 }
 
+/// Runs `f` with `ctx` as the whole current context (the previous one
+/// comes back afterwards, also on panic).
+pub(crate) fn with_layer<R>(ctx: Option<SharedFields>, f: impl FnOnce() -> R) -> R {
+    let _restore = install(ctx);
+    f()
+}
+
 /// Runs `f` with `fields` added to the context; the previous context comes
 /// back when `f` returns or panics.
 pub fn scope<K, I, R>(fields: I, f: impl FnOnce() -> R) -> R
@@ -115,6 +122,14 @@ pub fn clear() {
 pub struct WithContext<F> {
     inner: Pin<Box<F>>,
     ctx: Option<SharedFields>,
+}
+
+impl<F> WithContext<F> {
+    /// The context the future runs with (as it left it after its last
+    /// poll).
+    pub(crate) fn layer(&self) -> Option<SharedFields> {
+        self.ctx.clone()
+    }
 }
 
 impl<F: Future> Future for WithContext<F> {
