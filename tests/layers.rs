@@ -487,36 +487,7 @@ fn resolve_relative(segs: &[String], module: &str, is_mod_rs: bool) -> Option<Ve
 fn root_reexports(root_code: &str) -> BTreeMap<String, Vec<String>> {
     let mut map = BTreeMap::new();
     // Inline modules of the root (`pub mod transmission { ... }`).
-    let mut scopes: Vec<(usize, usize, String)> = Vec::new();
-    let mut search = 0;
-    while let Some(k) = root_code[search..].find("pub mod ") {
-        let pos = search + k;
-        let name_end = root_code[pos + 8..]
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(root_code.len(), |e| pos + 8 + e);
-        let name = root_code[pos + 8..name_end].to_owned();
-        let after = root_code[name_end..].trim_start();
-        if after.starts_with('{') {
-            let open = name_end + root_code[name_end..].find('{').unwrap_or(0);
-            let mut depth = 0;
-            let mut close = open;
-            for (k, c) in root_code[open..].char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            close = open + k;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            scopes.push((open, close, name));
-        }
-        search = name_end;
-    }
+    let scopes = inline_modules(root_code);
     let mut search = 0;
     while let Some(k) = root_code[search..].find("pub use ") {
         let pos = search + k;
