@@ -83,6 +83,7 @@ fn install(ctx: Option<SharedFields>) -> Restore {
 
 /// Runs `f` with `ctx` as the whole current context (the previous one
 /// comes back afterwards, also on panic).
+#[cfg(feature = "tower")]
 pub(crate) fn with_layer<R>(ctx: Option<SharedFields>, f: impl FnOnce() -> R) -> R {
     let _restore = install(ctx);
     f()
@@ -124,6 +125,7 @@ pub struct WithContext<F> {
     ctx: Option<SharedFields>,
 }
 
+#[cfg(feature = "tower")]
 impl<F> WithContext<F> {
     /// The context the future runs with (as it left it after its last
     /// poll).
