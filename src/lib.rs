@@ -41,7 +41,7 @@
 //! | 6 | `core` | the worker, the queue, flush/close, stats; `core::fast`, the fast path |
 //! | 7 | `config`, `client`, `integrations` | [`Config`], [`Client`], [`Builder`], the global client; the tower and tracing layers (features `tower`, `tracing`) |
 //!
-//! Unsafe code is allowed only in `core::fast` and `json::escape`.
+//! Unsafe code is allowed only in `core::fast::raw` and `json::escape`.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]

@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 use crossbeam_channel::Receiver;
 
 use crate::config::{Backend, BackendKind, Config, ConfigError};
-use crate::core::fast::{blocks, clock};
+use crate::core::fast::clock;
+use crate::core::fast::raw::blocks;
 use crate::core::handle::Transmission;
 use crate::core::inflight::deadline_after;
 use crate::core::{FlushOutcome, Stats};

@@ -310,7 +310,7 @@ impl Transmission {
             }
             bufs.seal(slot, st);
             sealed = !st.pending.is_empty();
-            bufs.install(st, n);
+            bufs.install(slot, st, n);
         }
         let first = bufs.drained(slot);
         append(bufs, st, ev);

@@ -12,7 +12,6 @@
 //! [`settings::CoreSettings`]).
 
 pub(crate) mod control;
-#[allow(unsafe_code)]
 pub(crate) mod fast;
 pub(crate) mod handle;
 pub(crate) mod inflight;

@@ -19,7 +19,7 @@
 //! Elsewhere, and until a thread has confirmed the rate, `CLOCK_REALTIME`
 //! is read every time.
 //!
-//! Part of `core::fast` (layer 6); uses nothing else of the crate.
+//! Part of `core::fast` (layer 6); uses `core::fast::raw` (the raw reads).
 //!
 //! Why not `quanta`: it calibrates the TSC against the *monotonic* clock
 //! and gives an `Instant`; a send needs wall time since the Unix epoch,
@@ -57,19 +57,7 @@ pub fn since_epoch() -> Option<Duration> {
 fn realtime() -> Option<Duration> {
     #[cfg(unix)]
     {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `clock_gettime` only writes into the timespec we pass.
-        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) } != 0 {
-            return None;
-        }
-        let secs = u64::try_from(ts.tv_sec).ok()?;
-        let nanos = u32::try_from(ts.tv_nsec)
-            .ok()
-            .filter(|&n| n < 1_000_000_000)?;
-        Some(Duration::new(secs, nanos))
+        super::raw::cpu::realtime()
     }
     #[cfg(not(unix))]
     {
@@ -182,14 +170,7 @@ mod tsc {
     pub(super) fn usable() -> bool {
         static USABLE: OnceLock<bool> = OnceLock::new();
         *USABLE.get_or_init(|| {
-            // SAFETY: CPUID is on every x86-64 CPU; leaf 0x8000_0000 gives
-            // the highest extended leaf, asked for before 0x8000_0007.
-            #[allow(unused_unsafe)]
-            let invariant = unsafe {
-                let max = std::arch::x86_64::__cpuid(0x8000_0000).eax;
-                max >= 0x8000_0007 && std::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
-            };
-            invariant
+            crate::core::fast::raw::cpu::invariant_tsc()
                 && std::fs::read_to_string(
                     "/sys/devices/system/clocksource/clocksource0/current_clocksource",
                 )
@@ -197,12 +178,9 @@ mod tsc {
         })
     }
 
+    #[inline]
     fn read_tsc() -> u64 {
-        // SAFETY: RDTSC is on every x86-64 CPU.
-        #[allow(unused_unsafe)]
-        unsafe {
-            std::arch::x86_64::_rdtsc()
-        }
+        crate::core::fast::raw::cpu::read_tsc()
     }
 
     /// Nanoseconds since the epoch.

@@ -31,7 +31,7 @@
 //! fight over the allocator's arena lock, which was most of the cost of a
 //! send (about 400 ns against 120 ns in a plain Rust experiment). The typed
 //! structs' blocks are not even freed: the thread keeps them for its next
-//! typed events (see `core::fast::blocks`).
+//! typed events (see `core::fast::raw::blocks`).
 //!
 //! A thread that sends a few events and then goes quiet does not hold them
 //! back: the worker takes partial chunks (and published spool records) from
@@ -51,21 +51,19 @@
 //! the thread counts it as dropped (closed) at its next send or when it
 //! exits.
 //!
-//! Part of `core::fast` (layer 6); uses `core::fast::blocks`,
+//! Part of `core::fast` (layer 6); uses `core::fast::raw`,
 //! `core::inflight`, `encode`, `model`. The core that owns the slots is
 //! reached through the [`SlotOwner`] trait, not named.
 
 use std::cell::RefCell;
-use std::mem::ManuallyDrop;
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 use serde_json::Value;
 
-use super::blocks;
+use super::raw::blocks;
+use super::raw::spool::{Marks, OwnSpool, SpoolView};
 use crate::core::inflight::EventMeta;
 use crate::encode::packed::{self, Record};
 use crate::model::event::Event;
@@ -174,26 +172,6 @@ pub(crate) struct Slot {
     marks: CachePadded<Marks>,
 }
 
-/// How far the owner has written its spool, and the worker read it.
-#[derive(Default)]
-struct Marks {
-    /// Bytes of whole records in the spool: stored by the owner after each
-    /// record (release), read by the worker under the lock (acquire).
-    committed: AtomicUsize,
-    /// Bytes of the spool the worker has taken: written under the lock,
-    /// read by the owner without it (to know whether to wake the worker).
-    taken: AtomicUsize,
-}
-
-/// The start of a spool buffer, for the worker to read under the lock.
-struct SpoolPtr(NonNull<u8>);
-
-// SAFETY: the pointer is only dereferenced under the slot's lock, for the
-// bytes the owner published (`[taken, committed)`), which it no longer
-// writes; the owner frees or moves the buffer only under the lock, after
-// clearing the pointer.
-unsafe impl Send for SpoolPtr {}
-
 #[derive(Default)]
 pub(crate) struct SlotState {
     /// Events sent and not yet handed to the queue (in a client that packs:
@@ -209,7 +187,7 @@ pub(crate) struct SlotState {
     /// The client was closed: nothing more is accepted.
     pub(crate) closed: bool,
     /// The owner's spool buffer, if it has one.
-    spool: Option<SpoolPtr>,
+    spool: Option<SpoolView>,
     /// The events of the reference records in the spool not taken yet.
     spool_events: Vec<Event>,
 }
@@ -248,20 +226,10 @@ impl Slot {
 
     /// The spool's published records not taken yet (under the lock).
     fn spooled<'a>(&self, st: &'a SlotState) -> (&'a [u8], usize) {
-        let Some(ptr) = &st.spool else {
-            return (&[], 0);
-        };
-        let committed = self.marks.committed.load(Ordering::Acquire);
-        let taken = self.marks.taken.load(Ordering::Relaxed);
-        if committed <= taken {
-            return (&[], committed);
+        match &st.spool {
+            Some(view) => view.published(&self.marks),
+            None => (&[], 0),
         }
-        // SAFETY: `st` is borrowed from the guard, so the owner cannot move
-        // or free the buffer meanwhile; it wrote `[taken, committed)` before
-        // its release store of `committed`, and writes only past it.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(ptr.0.as_ptr().add(taken), committed - taken) };
-        (bytes, committed)
     }
 
     /// Whether the slot holds events the worker has not taken.
@@ -290,7 +258,7 @@ impl Slot {
         out.len += n;
         let refs = refs.min(st.spool_events.len());
         out.events.extend(st.spool_events.drain(..refs));
-        self.marks.taken.store(committed, Ordering::Release);
+        self.marks.set_taken(committed);
     }
 
     /// Takes every event the slot holds, in order: the pending chunk, then
@@ -375,64 +343,12 @@ impl Registry {
     }
 }
 
-/// A spool buffer, as its owning thread holds it.
-struct OwnSpool {
-    ptr: NonNull<u8>,
-    cap: usize,
-    /// Bytes written (and published).
-    len: usize,
-    /// Records written since the buffer was installed.
-    count: usize,
-}
-
-impl OwnSpool {
-    /// Takes over `buf`'s allocation (at least `min` bytes).
-    fn new(buf: Vec<u8>, min: usize) -> OwnSpool {
-        // A recycled buffer may be a chunk the worker copied out of a spool,
-        // sized to a few records: a spool that small would seal every few
-        // events.
-        let min = min.max(SPOOL_BYTES);
-        let mut buf = if buf.capacity() >= min {
-            buf
-        } else {
-            Vec::with_capacity(min)
-        };
-        buf.clear();
-        let mut buf = ManuallyDrop::new(buf);
-        OwnSpool {
-            // A vector's pointer is never null.
-            ptr: NonNull::new(buf.as_mut_ptr()).unwrap_or(NonNull::dangling()),
-            cap: buf.capacity(),
-            len: 0,
-            count: 0,
-        }
-    }
-
-    /// Writes `record` past the published bytes and publishes it. The
-    /// caller checked that it fits.
-    #[inline]
-    fn put(&mut self, slot: &Slot, record: &[u8]) {
-        let n = record.len();
-        assert!(self.cap - self.len >= n);
-        // SAFETY: `[len, len + n)` is inside the buffer (asserted above) and
-        // past the published bytes: nobody reads it until the store below.
-        unsafe {
-            std::ptr::copy_nonoverlapping(record.as_ptr(), self.ptr.as_ptr().add(self.len), n);
-        }
-        self.len += n;
-        self.count += 1;
-        slot.marks.committed.store(self.len, Ordering::Release);
-    }
-
-    /// Turns the buffer back into a vector of its `len` bytes.
-    ///
-    /// # Safety
-    /// Only under the slot's lock, with the slot's pointer to it cleared.
-    unsafe fn into_vec(self) -> Vec<u8> {
-        // SAFETY: `ptr` and `cap` come from a vector (`new`), whose first
-        // `len` bytes were written.
-        unsafe { Vec::from_raw_parts(self.ptr.as_ptr(), self.len, self.cap) }
-    }
+/// A new spool buffer for `marks`' slot, from `buf` if it is large
+/// enough: never smaller than [`SPOOL_BYTES`] (a recycled chunk the worker
+/// copied out of a spool holds a few records: a spool made from it would
+/// seal every few events), and at least `min` bytes.
+fn new_spool(buf: Vec<u8>, min: usize, marks: &Marks) -> OwnSpool {
+    OwnSpool::new(buf, min.max(SPOOL_BYTES), marks)
 }
 
 /// What a thread keeps for its slot of one client, besides the slot.
@@ -454,27 +370,27 @@ impl ThreadBuffers {
     pub(crate) fn try_append(&mut self, slot: &Slot, chunk: usize) -> Option<bool> {
         let sp = self.spool.as_mut()?;
         let n = self.scratch.len();
-        if sp.count >= chunk || sp.cap - sp.len < n {
+        if sp.count() >= chunk || sp.room() < n {
             return None;
         }
-        let before = sp.len;
-        sp.put(slot, &self.scratch);
-        Some(slot.marks.taken.load(Ordering::Relaxed) == before)
+        let before = sp.len();
+        sp.put(&slot.marks, &self.scratch);
+        Some(slot.marks.taken() == before)
     }
 
     /// Whether the spool can take a record of `n` bytes without sealing.
     pub(crate) fn fits(&self, n: usize, chunk: usize) -> bool {
         self.spool
             .as_ref()
-            .is_some_and(|sp| sp.count < chunk && sp.cap - sp.len >= n)
+            .is_some_and(|sp| sp.count() < chunk && sp.room() >= n)
     }
 
     /// Whether the worker has taken every record of the spool (under the
     /// lock).
     pub(crate) fn drained(&self, slot: &Slot) -> bool {
-        self.spool.as_ref().map_or(true, |sp| {
-            slot.marks.taken.load(Ordering::Relaxed) == sp.len
-        })
+        self.spool
+            .as_ref()
+            .map_or(true, |sp| slot.marks.taken() == sp.len())
     }
 
     /// Seals the spool's records into `st.pending` (under the lock); the
@@ -484,14 +400,14 @@ impl ThreadBuffers {
         let Some(sp) = self.spool.as_mut() else {
             return;
         };
-        let whole = slot.marks.taken.load(Ordering::Relaxed) == 0;
-        if sp.len > 0 && whole && st.pending.is_empty() {
-            let count = sp.count;
-            st.spool = None;
-            slot.marks.committed.store(0, Ordering::Release);
+        let whole = slot.marks.taken() == 0;
+        if sp.len() > 0 && whole && st.pending.is_empty() {
+            let count = sp.count();
+            slot.marks.reset();
             let Some(sp) = self.spool.take() else { return };
-            // SAFETY: under the lock, the slot's pointer cleared.
-            let packed = unsafe { sp.into_vec() };
+            let Some(packed) = sp.reclaim(&mut st.spool) else {
+                return;
+            };
             st.pending = Pending {
                 events: std::mem::replace(
                     &mut st.spool_events,
@@ -505,11 +421,8 @@ impl ThreadBuffers {
         let mut pending = std::mem::take(&mut st.pending);
         slot.take_spool(st, &mut pending);
         st.pending = pending;
-        sp.len = 0;
-        sp.count = 0;
-        let oversized = sp.cap > MAX_KEPT_PACKED;
-        slot.marks.committed.store(0, Ordering::Release);
-        slot.marks.taken.store(0, Ordering::Release);
+        sp.rewind(&slot.marks);
+        let oversized = sp.cap() > MAX_KEPT_PACKED;
         if oversized {
             // Enlarged for one large event: not kept for the thread's life.
             self.free_spool(st);
@@ -519,16 +432,16 @@ impl ThreadBuffers {
     /// Makes sure there is a spool with room for `n` bytes, right after a
     /// seal (under the lock): a spool too small for the record (an event
     /// larger than a spool buffer) is replaced, as it holds nothing unread.
-    pub(crate) fn install(&mut self, st: &mut SlotState, n: usize) {
+    pub(crate) fn install(&mut self, slot: &Slot, st: &mut SlotState, n: usize) {
         if let Some(sp) = &self.spool {
-            if sp.cap - sp.len >= n {
+            if sp.room() >= n {
                 return;
             }
-            debug_assert_eq!(sp.len, 0, "a spool is replaced only once sealed");
+            debug_assert_eq!(sp.len(), 0, "a spool is replaced only once sealed");
             self.free_spool(st);
         }
-        let sp = OwnSpool::new(std::mem::take(&mut self.spare.packed), n);
-        st.spool = Some(SpoolPtr(sp.ptr));
+        let mut sp = new_spool(std::mem::take(&mut self.spare.packed), n, &slot.marks);
+        st.spool = Some(sp.view());
         self.spool = Some(sp);
     }
 
@@ -541,11 +454,11 @@ impl ThreadBuffers {
             debug_assert!(false, "no spool installed");
             return false;
         };
-        if sp.cap - sp.len < record.len() {
+        if sp.room() < record.len() {
             debug_assert!(false, "no room made for the record");
             return false;
         }
-        sp.put(slot, record);
+        sp.put(&slot.marks, record);
         true
     }
 
@@ -562,10 +475,9 @@ impl ThreadBuffers {
     /// Frees the spool buffer (under the lock, once its records are sealed
     /// or counted).
     fn free_spool(&mut self, st: &mut SlotState) {
-        st.spool = None;
-        if let Some(sp) = self.spool.take() {
-            // SAFETY: under the lock, the slot's pointer cleared.
-            drop(unsafe { sp.into_vec() });
+        match self.spool.take() {
+            Some(sp) => drop(sp.reclaim(&mut st.spool)),
+            None => st.spool = None,
         }
     }
 }
@@ -760,13 +672,12 @@ mod tests {
     fn a_spool_is_never_smaller_than_a_chunk_of_typical_records() {
         // A recycled chunk the worker copied out of a spool holds a few
         // records: a spool made from it would seal every few events.
-        let sp = OwnSpool::new(Vec::with_capacity(600), 300);
-        assert!(sp.cap >= SPOOL_BYTES, "{}", sp.cap);
-        // SAFETY: not shared with any slot.
-        drop(unsafe { sp.into_vec() });
-        let sp = OwnSpool::new(Vec::new(), 3 * SPOOL_BYTES);
-        assert!(sp.cap >= 3 * SPOOL_BYTES);
-        // SAFETY: as above.
-        drop(unsafe { sp.into_vec() });
+        let marks = Marks::default();
+        let sp = new_spool(Vec::with_capacity(600), 300, &marks);
+        assert!(sp.cap() >= SPOOL_BYTES, "{}", sp.cap());
+        drop(sp.reclaim(&mut None));
+        let sp = new_spool(Vec::new(), 3 * SPOOL_BYTES, &marks);
+        assert!(sp.cap() >= 3 * SPOOL_BYTES);
+        drop(sp.reclaim(&mut None));
     }
 }
