@@ -573,6 +573,20 @@ impl Config {
         if self.response_queue_size == 0 {
             return bad("response_queue_size", "must be at least 1");
         }
+        if self.request_timeout.is_zero() {
+            return bad("request_timeout", "must be longer than zero");
+        }
+        for (setting, url) in [
+            ("endpoint", &self.endpoint),
+            ("honeycomb_api_host", &self.honeycomb_api_host),
+        ] {
+            if !is_http_url(url) {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: format!("{url:?} is not an http:// or https:// URL with a host"),
+                });
+            }
+        }
         match self.backend {
             Backend::Honeybadger if self.api_key.is_none() => {
                 bad("api_key", "the Honeybadger backend needs an API key")
@@ -645,6 +659,13 @@ fn parse_secs(var: &'static str, v: &str) -> Result<Duration, ConfigError> {
         return Err(invalid_env(var, v, "expected 0–86400 seconds"));
     }
     Ok(Duration::from_secs_f64(s))
+}
+
+/// Whether `v` is an `http://` or `https://` URL with a host.
+fn is_http_url(v: &str) -> bool {
+    reqwest::Url::parse(v).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    })
 }
 
 fn parse_url(var: &'static str, v: &str) -> Result<String, ConfigError> {
@@ -720,5 +741,40 @@ mod tests {
         assert_eq!(c.backend_kind(), BackendKind::Honeycomb);
         assert_eq!(c.effective_batch_size(), 500);
         assert_eq!(c.effective_batch_timeout(), Duration::from_millis(100));
+    }
+
+    /// A URL set in code is checked when the client is built, as one from
+    /// the environment is: one line naming the setting and the value.
+    #[test]
+    fn urls_set_in_code_are_checked_when_the_client_is_built() {
+        let rows: &[(&str, bool)] = &[
+            ("https://api.honeybadger.io", true),
+            ("http://127.0.0.1:9", true),
+            ("http://[::1]:8080/", true),
+            ("api.honeybadger.io", false),
+            ("htp://127.0.0.1:1", false),
+            ("http://[::1", false),
+            ("", false),
+            ("file:///tmp/x", false),
+        ];
+        for &(url, ok) in rows {
+            let c = Config::new().api_key("hbp_secret_key").endpoint(url);
+            let got = c.validate();
+            assert_eq!(got.is_ok(), ok, "{url:?}: {got:?}");
+            if let Err(e) = got {
+                let text = e.to_string();
+                assert!(
+                    text.contains("endpoint") && text.contains(&format!("{url:?}")),
+                    "{text}"
+                );
+                assert!(!text.contains("hbp_secret_key"), "{text}");
+            }
+            let hc = Config::new().honeycomb_api_host(url).validate();
+            assert_eq!(hc.is_ok(), ok, "honeycomb_api_host {url:?}: {hc:?}");
+        }
+        assert!(Config::new()
+            .request_timeout(Duration::ZERO)
+            .validate()
+            .is_err());
     }
 }
