@@ -360,7 +360,7 @@ fn inline_modules(code: &str) -> Vec<(usize, usize, String)> {
 }
 
 /// The arrows of one file's code.
-fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
+fn arrows(code: &str, file_module: &str) -> Vec<Arrow> {
     let inline = inline_modules(code);
     // The module a position is in: the file's, and the inline modules
     // around it (so `super::` inside `mod sse2 { .. }` names the file's
@@ -374,13 +374,12 @@ fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
         }
         m.join("::")
     };
-    let module = file_module;
     let children = declared_children(code);
     let mut out = Vec::new();
     let child_path = |segs: &[String]| -> Option<Vec<String>> {
         let first = segs.first()?;
         children.contains(first).then(|| {
-            module
+            file_module
                 .split("::")
                 .filter(|m| !m.is_empty())
                 .map(str::to_owned)
@@ -412,8 +411,7 @@ fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
         let tree = &code[pos + 4..end];
         for path in expand_use(tree) {
             let segs: Vec<String> = path.split("::").map(str::to_owned).collect();
-            let resolved =
-                resolve_relative(&segs, &module_at(pos), is_mod_rs).or_else(|| child_path(&segs));
+            let resolved = resolve_relative(&segs, &module_at(pos)).or_else(|| child_path(&segs));
             if let Some(a) = resolved {
                 out.push(Arrow {
                     line: line_of(code, pos),
@@ -443,8 +441,7 @@ fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
                 .split("::")
                 .map(str::to_owned)
                 .collect();
-            let resolved =
-                resolve_relative(&segs, &module_at(pos), is_mod_rs).or_else(|| child_path(&segs));
+            let resolved = resolve_relative(&segs, &module_at(pos)).or_else(|| child_path(&segs));
             if let Some(a) = resolved {
                 out.push(Arrow {
                     line: line_of(code, pos),
@@ -458,7 +455,7 @@ fn arrows(code: &str, file_module: &str, is_mod_rs: bool) -> Vec<Arrow> {
 
 /// A path as segments from the crate root (`None` for paths outside the
 /// crate: `std::`, another crate).
-fn resolve_relative(segs: &[String], module: &str, is_mod_rs: bool) -> Option<Vec<String>> {
+fn resolve_relative(segs: &[String], module: &str) -> Option<Vec<String>> {
     let mut here: Vec<String> = if module.is_empty() {
         Vec::new()
     } else {
@@ -476,9 +473,6 @@ fn resolve_relative(segs: &[String], module: &str, is_mod_rs: bool) -> Option<Ve
         }
         _ => return None,
     }
-    // `self::` in a file module `a/b.rs` names `a::b`'s own items; in
-    // `a/mod.rs`, `a`'s.
-    let _ = is_mod_rs;
     Some(here.into_iter().chain(rest.iter().cloned()).collect())
 }
 
@@ -498,7 +492,7 @@ fn root_reexports(root_code: &str) -> BTreeMap<String, Vec<String>> {
             .map(|(_, _, n)| n.clone());
         for path in expand_use(&root_code[pos + 8..end]) {
             let segs: Vec<String> = path.split("::").map(str::to_owned).collect();
-            let Some(target) = resolve_relative(&segs, "", false) else {
+            let Some(target) = resolve_relative(&segs, "") else {
                 continue;
             };
             let Some(name) = target.last().cloned() else {
@@ -635,7 +629,7 @@ fn all_arrows(files: &[ModFile]) -> Vec<(String, usize, String, String)> {
             continue; // the root is the facade: it may name every module
         }
         let code = code_only(&f.text);
-        for a in arrows(&code, &f.module, f.rel.ends_with("mod.rs")) {
+        for a in arrows(&code, &f.module) {
             let segs = a.segments;
             // Anything at the root that is not a module of its own: a
             // re-export, a glob (`crate::*`), an inline module of `lib.rs`.
@@ -805,7 +799,7 @@ fn generated_code_uses_only_the_layers_below_the_client() {
     let code = code_only(&text);
     let mut failures = Vec::new();
     let mut seen = 0;
-    for a in arrows(&code, "schema::generated", false) {
+    for a in arrows(&code, "schema::generated") {
         let segs = &a.segments;
         let origin = reexports
             .get(&segs[0])
@@ -855,7 +849,7 @@ fn the_checker_catches_each_rule() {
     let code = code_only(
         "use crate::a::{b, c::{d, e as f}};\n// crate::x::y\nlet s = \"crate::q\";\nlet c = '\"';\nsuper::z::w();\n#[cfg(test)]\nmod tests { use crate::t; }\n",
     );
-    let found: Vec<(usize, String)> = arrows(&code, "m::n", false)
+    let found: Vec<(usize, String)> = arrows(&code, "m::n")
         .into_iter()
         .map(|a| (a.line, a.segments.join("::")))
         .collect();

@@ -58,8 +58,6 @@ pub(crate) struct Worker {
     batch: BatchBuilder,
     meta: Vec<EventMeta>,
     batch_started: Option<Instant>,
-    batch_size: usize,
-    batch_timeout: Duration,
     next_batch_id: u64,
     hook_panic_warned: bool,
     /// A thread held a spool at the last look at the slots.
@@ -80,12 +78,9 @@ impl Worker {
             .thread_name("insights-events-send")
             .enable_all()
             .build()?;
-        let batch_size = config.batch_size;
         Ok(Worker {
-            batch_size,
-            batch_timeout: config.batch_timeout,
             batch: BatchBuilder::new(sender.format()),
-            meta: Vec::with_capacity(batch_size.min(4096)),
+            meta: Vec::with_capacity(config.batch_size.min(4096)),
             batch_started: None,
             next_batch_id: 1,
             hook_panic_warned: false,
@@ -136,7 +131,7 @@ impl Worker {
                 // moment. Idle, the worker parks below.
                 if self
                     .batch_started
-                    .is_some_and(|t| t.elapsed() >= self.batch_timeout)
+                    .is_some_and(|t| t.elapsed() >= self.config.batch_timeout)
                 {
                     self.dispatch();
                 }
@@ -145,7 +140,8 @@ impl Worker {
             }
             let wait = match self.batch_started {
                 Some(t) => {
-                    let wait = (t + self.batch_timeout).saturating_duration_since(Instant::now());
+                    let wait =
+                        (t + self.config.batch_timeout).saturating_duration_since(Instant::now());
                     if wait.is_zero() {
                         self.dispatch();
                         continue;
@@ -411,7 +407,7 @@ impl Worker {
                 self.batch_started = Some(Instant::now());
             }
         }
-        if self.batch.len() >= self.batch_size
+        if self.batch.len() >= self.config.batch_size
             || self.batch.byte_len() >= self.config.batch_max_bytes
         {
             self.dispatch();
@@ -428,11 +424,11 @@ impl Worker {
         let cap = self.batch.byte_len();
         let batch = std::mem::replace(
             &mut self.batch,
-            BatchBuilder::with_capacity(format, cap, self.batch_size.min(4096)),
+            BatchBuilder::with_capacity(format, cap, self.config.batch_size.min(4096)),
         );
         let meta = std::mem::replace(
             &mut self.meta,
-            Vec::with_capacity(self.batch_size.min(4096)),
+            Vec::with_capacity(self.config.batch_size.min(4096)),
         );
         let id = self.next_batch_id;
         self.next_batch_id += 1;

@@ -213,7 +213,7 @@ where
             }
         };
         let path = req.uri().path().to_owned();
-        let record = (!settings.skip.contains(&path)).then(|| {
+        let mut record = (!settings.skip.contains(&path)).then(|| {
             let mut ev = TowerRequest::new(path, req.method().as_str(), 0, 0.0).request_id(&*id);
             if let Some(route) = settings.route.and_then(|f| f(req.extensions())) {
                 ev = ev.route(route);
@@ -242,7 +242,6 @@ where
                 catch_unwind(AssertUnwindSafe(|| service.call(req)))
             })
         });
-        let mut record = record;
         let inner = match called {
             Ok(f) => f,
             Err(panic) => {

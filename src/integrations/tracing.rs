@@ -283,19 +283,17 @@ where
         let mut own = Map::new();
         event.record(&mut Collect(&mut own));
         if sqlx {
-            {
-                // The request id of the enclosing spans (sqlx-sqlite logs
-                // on a thread of its own, inside the caller's span), else
-                // the context's.
-                let from_spans = ctx.event_scope(event).and_then(|scope| {
-                    scope.into_iter().find_map(|span| {
-                        let ext = span.extensions();
-                        let data = ext.get::<SpanData>()?;
-                        data.fields.get("request_id")?.as_str().map(str::to_owned)
-                    })
-                });
-                self.sqlx_query(&own, from_spans);
-            }
+            // The request id of the enclosing spans (sqlx-sqlite logs on a
+            // thread of its own, inside the caller's span), else the
+            // context's.
+            let from_spans = ctx.event_scope(event).and_then(|scope| {
+                scope.into_iter().find_map(|span| {
+                    let ext = span.extensions();
+                    let data = ext.get::<SpanData>()?;
+                    data.fields.get("request_id")?.as_str().map(str::to_owned)
+                })
+            });
+            self.sqlx_query(&own, from_spans);
             return;
         }
         if !own.contains_key("event_type") {
@@ -426,11 +424,6 @@ mod tests {
             .expect("join");
         assert!(on_own);
     }
-}
-
-#[cfg(test)]
-mod more_tests {
-    use super::*;
 
     #[test]
     fn the_sending_mark_comes_back_after_a_panic() {

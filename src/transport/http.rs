@@ -125,7 +125,10 @@ impl<E: Endpoint> HttpSender<E> {
                 }
                 Err(e) => (Answer::NoAnswer, None, describe(&e)),
             };
-            let status = resp.as_ref().map(|r| r.status().as_u16());
+            let status = match answer {
+                Answer::Status { status, .. } => Some(status),
+                Answer::NoAnswer => None,
+            };
             let jitter = rand::random::<f64>();
             match classify(answer, n, attempt, &self.policy, jitter) {
                 Decision::Delivered => {
