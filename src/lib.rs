@@ -111,6 +111,30 @@ pub mod transmission {
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// Includes the event types that `insights-events-codegen` generated into
+/// `OUT_DIR` from a build script: `include_events!()` for the default file
+/// (`insights_events_generated.rs`), `include_events!("name.rs")` for the
+/// name given to `Config::out_file_name`. Put it in the module that should
+/// hold the types; each schema folder becomes a module inside it.
+///
+/// ```ignore
+/// // src/events.rs, with build.rs calling
+/// // insights_events_codegen::Config::new().compile("schemas", out_dir)
+/// insights_events::include_events!();
+/// ```
+///
+/// As `tonic::include_proto!` does for protobuf. The crate's own schema
+/// types are already included, as [`generated`].
+#[macro_export]
+macro_rules! include_events {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/insights_events_generated.rs"));
+    };
+    ($file:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $file));
+    };
+}
+
 /// Used by generated code (and by `examples/send_cost.rs` and
 /// `examples/twins.rs`, which time the clock a typed send reads and the
 /// body compressor); not part of the API.
@@ -119,5 +143,8 @@ pub mod __private {
     pub use crate::client::typed::{send_typed, send_typed_with};
     pub use crate::core::fast::clock::since_epoch;
     pub use crate::encode::packed::{segment, Packer, SEGMENT_HEADER};
+    pub use crate::schema::rules::{check_bounds, const_eq, consts_match, field_value};
     pub use crate::transport::compress::compress;
+    pub use serde;
+    pub use serde_json;
 }

@@ -6,7 +6,7 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::{Error, EventSpec, Namespace};
+use crate::{Error, EventSpec, ExtraRule, Namespace};
 
 /// `foo-bar.baz` → `FooBarBaz`; never empty, never starting with a digit.
 pub(crate) fn pascal(s: &str) -> String {
@@ -242,6 +242,7 @@ struct FieldOut<'a> {
     doc: String,
     json_type: &'a str,
     description: &'a str,
+    bounds: &'a crate::Bounds,
 }
 
 fn field_outs<'a>(ev: &'a EventSpec, types: &'a [FieldType]) -> Vec<FieldOut<'a>> {
@@ -303,6 +304,7 @@ fn field_outs<'a>(ev: &'a EventSpec, types: &'a [FieldType]) -> Vec<FieldOut<'a>
                 .join("\n"),
             json_type: &f.json_type,
             description: &f.description,
+            bounds: &f.bounds,
         });
     }
     out
@@ -333,6 +335,7 @@ fn emit_event(
     rt: &syn::Path,
     ev: &EventSpec,
     types: &[FieldType],
+    extra_type: Option<&TokenStream>,
     inline_send: bool,
 ) -> TokenStream {
     let send_methods = if inline_send {
@@ -355,20 +358,78 @@ fn emit_event(
         doc.push_str(&ev.description);
         doc.push_str("\n\n");
     }
-    doc.push_str(&format!("Event type `{event_type}`"));
+    if ev.free {
+        doc.push_str(&format!(
+            "Event type chosen by the sender (the `event_type` field; `{event_type}` unless set)"
+        ));
+    } else {
+        doc.push_str(&format!("Event type `{event_type}`"));
+    }
     if !schema_id.is_empty() {
         doc.push_str(&format!(", schema `$id` `{schema_id}`"));
     }
     doc.push_str(". Generated from `");
     doc.push_str(&ev.rel);
     doc.push_str("`.");
+    for c in &ev.consts {
+        doc.push_str(&format!(
+            "\n\nAlways sends `\"{}\": {}` (a `const` of the schema).",
+            c.key, c.json
+        ));
+    }
     let doc = doc_attr(&doc);
 
-    let derive_default = fields.iter().all(|f| !f.required || f.ty.has_default);
-    let derives = if derive_default {
+    let all_default = fields.iter().all(|f| !f.required || f.ty.has_default);
+    let derives = if all_default && !ev.free {
         quote!(#[derive(Clone, Debug, PartialEq, Default)])
     } else {
         quote!(#[derive(Clone, Debug, PartialEq)])
+    };
+    // A free event type starts as the default name, so `Default` is written out.
+    let manual_default = if all_default && ev.free {
+        let inits = fields.iter().map(|f| {
+            let ident = &f.ident;
+            quote!(#ident: ::std::default::Default::default(),)
+        });
+        quote! {
+            impl ::std::default::Default for #name {
+                fn default() -> Self {
+                    Self {
+                        event_type: Self::EVENT_TYPE.to_string(),
+                        #(#inits)*
+                        extra: ::serde_json::Map::new(),
+                    }
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    let event_type_field = if ev.free {
+        quote! {
+            /// The event type: the sender chooses it (the schema fixes no
+            /// value). Starts as the default name, `EVENT_TYPE`.
+            pub event_type: String,
+        }
+    } else {
+        TokenStream::new()
+    };
+    let event_type_init = if ev.free {
+        quote!(event_type: Self::EVENT_TYPE.to_string(),)
+    } else {
+        TokenStream::new()
+    };
+    let event_type_setter = if ev.free {
+        quote! {
+            /// Sets the event type (the schema leaves it to the sender).
+            #[must_use]
+            pub fn with_event_type(mut self, v: impl Into<String>) -> Self {
+                self.event_type = v.into();
+                self
+            }
+        }
+    } else {
+        TokenStream::new()
     };
 
     let struct_fields = fields.iter().map(|f| {
@@ -441,6 +502,20 @@ fn emit_event(
             }
         }
     });
+    let ser_event_type = if ev.free {
+        quote!(map.serialize_entry("event_type", &self.event_type)?;)
+    } else {
+        quote!(map.serialize_entry("event_type", Self::EVENT_TYPE)?;)
+    };
+    let const_value = |json: &str| -> TokenStream {
+        let tokens: TokenStream = json.parse().unwrap_or_else(|_| quote!(null));
+        quote!(::serde_json::json!(#tokens))
+    };
+    let ser_consts = ev.consts.iter().map(|c| {
+        let key = &c.key;
+        let value = const_value(&c.json);
+        quote!(map.serialize_entry(#key, &#value)?;)
+    });
     // Packing: keys and punctuation as literal segments built at compile
     // time (keys escaped here), strings and `f64`s written directly.
     let quoted = |k: &str| serde_json::to_string(k).unwrap_or_default();
@@ -454,8 +529,17 @@ fn emit_event(
         });
         quote!(p.seg(#name);)
     };
-    let mut open = format!("{{\"event_type\":{}", quoted(&ev.event_type));
     let mut pack_fields = Vec::new();
+    let mut open = if ev.free {
+        pack_fields.push(seg("{\"event_type\":".to_string()));
+        pack_fields.push(quote!(p.str(&self.event_type)?;));
+        String::new()
+    } else {
+        format!("{{\"event_type\":{}", quoted(&ev.event_type))
+    };
+    for c in &ev.consts {
+        open.push_str(&format!(",{}:{}", quoted(&c.key), c.json));
+    }
     for f in &fields {
         let ident = &f.ident;
         let key = format!(",{}:", quoted(f.key));
@@ -492,6 +576,7 @@ fn emit_event(
     let pack_comma = seg(",".to_string());
     let pack_close = seg("}".to_string());
     let known_keys: Vec<&str> = std::iter::once("event_type")
+        .chain(ev.consts.iter().map(|c| c.key.as_str()))
         .chain(fields.iter().map(|f| f.key))
         .collect();
 
@@ -505,12 +590,121 @@ fn emit_event(
         let local = local_ident(&f.plain);
         let key = f.key;
         let t = &f.field_ty;
-        quote! {
-            #key => {
-                #local = Some(super::__field::<#t, __A::Error>(#key, map.next_value()?)?);
+        if f.bounds.is_empty() {
+            quote! {
+                #key => {
+                    #local = Some(super::__field::<#t, __A::Error>(#key, map.next_value()?)?);
+                }
+            }
+        } else {
+            let b = &f.bounds;
+            let num = |v: Option<f64>| match v {
+                Some(x) => quote!(Some(#x)),
+                None => quote!(None),
+            };
+            let len = |v: Option<u64>| match v {
+                Some(x) => quote!(Some(#x)),
+                None => quote!(None),
+            };
+            let (min, max, xmin, xmax) = (
+                num(b.minimum),
+                num(b.maximum),
+                num(b.exclusive_minimum),
+                num(b.exclusive_maximum),
+            );
+            let (min_len, max_len) = (len(b.min_length), len(b.max_length));
+            quote! {
+                #key => {
+                    let __v: ::serde_json::Value = map.next_value()?;
+                    super::__check_bounds::<__A::Error>(#key, &__v, &super::__Bounds {
+                        minimum: #min,
+                        maximum: #max,
+                        exclusive_minimum: #xmin,
+                        exclusive_maximum: #xmax,
+                        min_length: #min_len,
+                        max_length: #max_len,
+                    })?;
+                    #local = Some(super::__field::<#t, __A::Error>(#key, __v)?);
+                }
             }
         }
     });
+    let const_locals = ev.consts.iter().enumerate().map(|(i, _)| {
+        let seen = format_ident!("__const_seen_{}", i);
+        quote!(let mut #seen = false;)
+    });
+    let const_arms = ev.consts.iter().enumerate().map(|(i, c)| {
+        let seen = format_ident!("__const_seen_{}", i);
+        let key = &c.key;
+        let json = &c.json;
+        quote! {
+            #key => {
+                super::__check_const::<__A::Error>(#key, #json, &map.next_value()?)?;
+                #seen = true;
+            }
+        }
+    });
+    let const_checks = ev
+        .consts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.required)
+        .map(|(i, c)| {
+            let seen = format_ident!("__const_seen_{}", i);
+            let key = &c.key;
+            quote! {
+                if !#seen {
+                    return Err(<__A::Error as ::serde::de::Error>::missing_field(#key));
+                }
+            }
+        });
+    let event_type_arm = if ev.free {
+        quote! {
+            "event_type" => {
+                __event_type = Some(super::__field::<String, __A::Error>("event_type", map.next_value()?)?);
+            }
+        }
+    } else {
+        quote! {
+            "event_type" => {
+                super::__check_event_type::<__A::Error>(#name::EVENT_TYPE, map.next_value()?)?;
+                __event_type = Some(());
+            }
+        }
+    };
+    let event_type_local = if ev.free {
+        quote!(let mut __event_type: Option<String> = None;)
+    } else {
+        quote!(let mut __event_type: Option<()> = None;)
+    };
+    let event_type_build = if ev.free {
+        quote!(event_type: __event_type,)
+    } else {
+        TokenStream::new()
+    };
+    let other_arm = match (&ev.extra, extra_type) {
+        (ExtraRule::Forbidden, _) => quote! {
+            _ => {
+                return Err(<__A::Error as ::serde::de::Error>::custom(format_args!(
+                    "field \"{}\": not allowed (the schema sets \"additionalProperties\": false)",
+                    __key
+                )));
+            }
+        },
+        (ExtraRule::Schema { .. }, Some(t)) => quote! {
+            _ => {
+                let v: ::serde_json::Value = map.next_value()?;
+                super::__field::<#t, __A::Error>(&__key, v.clone())?;
+                __extra.insert(__key, v);
+            }
+        },
+        _ => quote! {
+            _ => {
+                let v: ::serde_json::Value = map.next_value()?;
+                __extra.insert(__key, v);
+            }
+        },
+    };
     let builds = fields.iter().map(|f| {
         let local = local_ident(&f.plain);
         let ident = &f.ident;
@@ -533,6 +727,16 @@ fn emit_event(
             quote!(#key => self.#ident.is_some(),)
         }
     });
+    let const_keys = ev.consts.iter().map(|c| c.key.as_str());
+    let event_type_fn = if ev.free {
+        quote! {
+            fn event_type_str(&self) -> &str {
+                &self.event_type
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     let request_id = fields.iter().find(|f| f.key == "request_id");
     let request_id_body = match request_id {
         None => quote!(self
@@ -600,11 +804,14 @@ fn emit_event(
         #doc
         #derives
         pub struct #name {
+            #event_type_field
             #(#struct_fields)*
             /// Keys not described by the schema (e.g. `ts`, context keys);
             /// kept on a round trip and serialized after the schema fields.
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
         }
+
+        #manual_default
 
         impl #name {
             /// The value of the `event_type` key.
@@ -615,11 +822,13 @@ fn emit_event(
             #[doc = #new_doc]
             pub fn new(#(#new_params),*) -> Self {
                 Self {
+                    #event_type_init
                     #(#new_inits,)*
                     extra: ::serde_json::Map::new(),
                 }
             }
 
+            #event_type_setter
             #(#setters)*
 
             #send_methods
@@ -634,7 +843,8 @@ fn emit_event(
             fn serialize<__S: ::serde::Serializer>(&self, serializer: __S) -> Result<__S::Ok, __S::Error> {
                 use ::serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(None)?;
-                map.serialize_entry("event_type", Self::EVENT_TYPE)?;
+                #ser_event_type
+                #(#ser_consts)*
                 #(#ser_fields)*
                 for (k, v) in &self.extra {
                     if !matches!(k.as_str(), #(#known_keys)|*) {
@@ -654,26 +864,24 @@ fn emit_event(
                         f.write_str(#expecting)
                     }
                     fn visit_map<__A: ::serde::de::MapAccess<'de>>(self, mut map: __A) -> Result<#name, __A::Error> {
-                        let mut __event_type_seen = false;
+                        #event_type_local
+                        #(#const_locals)*
                         #(#locals)*
                         let mut __extra = ::serde_json::Map::new();
                         while let Some(__key) = map.next_key::<String>()? {
                             match __key.as_str() {
-                                "event_type" => {
-                                    super::__check_event_type::<__A::Error>(#name::EVENT_TYPE, map.next_value()?)?;
-                                    __event_type_seen = true;
-                                }
+                                #event_type_arm
+                                #(#const_arms)*
                                 #(#arms)*
-                                _ => {
-                                    let v: ::serde_json::Value = map.next_value()?;
-                                    __extra.insert(__key, v);
-                                }
+                                #other_arm
                             }
                         }
-                        if !__event_type_seen {
+                        let Some(__event_type) = __event_type else {
                             return Err(<__A::Error as ::serde::de::Error>::missing_field("event_type"));
-                        }
+                        };
+                        #(#const_checks)*
                         Ok(#name {
+                            #event_type_build
                             #(#builds)*
                             extra: __extra,
                         })
@@ -689,11 +897,13 @@ fn emit_event(
 
             fn has_key(&self, key: &str) -> bool {
                 match key {
-                    "event_type" => true,
+                    "event_type" #(| #const_keys)* => true,
                     #(#has_key_arms)*
                     _ => !self.extra.is_empty() && self.extra.contains_key(key),
                 }
             }
+
+            #event_type_fn
 
             fn request_id_str(&self) -> Option<&str> {
                 #request_id_body
@@ -752,15 +962,26 @@ fn schema_info(rt: &syn::Path, ns: &Namespace, ev: &EventSpec, types: &[FieldTyp
     let schema_id = &ev.schema_id;
     let title = &ev.title;
     let description = &ev.description;
+    let name = format!("{}/{}", ns.folder, ev.stem);
+    let free = ev.free;
+    let consts = ev.consts.iter().map(|c| {
+        let (k, j) = (&c.key, &c.json);
+        quote!((#k, #j))
+    });
+    let examples = &ev.examples;
     quote! {
         #rt::SchemaInfo {
             namespace: #namespace,
+            name: #name,
             event_type: #event_type,
+            free_event_type: #free,
             type_name: #type_name,
             schema_id: #schema_id,
             title: #title,
             description: #description,
             fields: &[#(#infos),*],
+            consts: &[#(#consts),*],
+            examples: &[#(#examples),*],
         }
     }
 }
@@ -815,6 +1036,8 @@ pub(crate) fn emit_all(
     let mut infos = Vec::new();
     // (variant, module, type, event_type)
     let mut variants: Vec<(Ident, Ident, Ident, String)> = Vec::new();
+    // The spec and folder behind each variant, same order.
+    let mut specs: Vec<(&EventSpec, &str)> = Vec::new();
     let mut type_counts: BTreeMap<&str, usize> = BTreeMap::new();
     for ns in namespaces {
         for ev in &ns.events {
@@ -828,7 +1051,8 @@ pub(crate) fn emit_all(
             .events
             .iter()
             .zip(&ns.field_types)
-            .map(|(ev, types)| emit_event(rt, ev, types, inline_send));
+            .zip(&ns.extra_types)
+            .map(|((ev, types), extra)| emit_event(rt, ev, types, extra.as_ref(), inline_send));
         let doc = format!(
             " Event types generated from the schemas in `{}/`.",
             ns.folder
@@ -863,6 +1087,7 @@ pub(crate) fn emit_all(
                 format_ident!("{}", ev.type_name),
                 ev.event_type.clone(),
             ));
+            specs.push((ev, ns.folder.as_str()));
         }
     }
 
@@ -870,24 +1095,110 @@ pub(crate) fn emit_all(
         let doc = format!(" A `{et}` event.");
         quote!(#[doc = #doc] #v(#m::#t),)
     });
-    // First namespace in sorted order wins for a duplicated event type.
-    let mut seen = Vec::new();
-    let dispatch = variants
-        .iter()
-        .filter(|(_, _, _, et)| {
-            if seen.contains(et) {
-                false
-            } else {
-                seen.push(et.clone());
-                true
+    // Dispatch on `event_type`: schemas with a fixed event type first, in
+    // namespace order, then free ones under their default name. Schemas that
+    // share an event type are told apart by their `const` properties; the
+    // first whose consts all match wins (so with no consts, the first
+    // namespace in sorted order wins, as before).
+    let mut order: Vec<String> = Vec::new();
+    for free in [false, true] {
+        for (spec, _) in &specs {
+            if spec.free == free && !order.contains(&spec.event_type) {
+                order.push(spec.event_type.clone());
             }
-        })
-        .map(|(v, m, t, et)| {
-            quote!(#et => ::serde_json::from_value::<#m::#t>(::serde_json::Value::Object(map)).map(Self::#v),)
-        });
+        }
+    }
+    let dispatch = order.iter().map(|et| {
+        let candidates: Vec<usize> = [false, true]
+            .iter()
+            .flat_map(|free| {
+                specs
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, (spec, _))| spec.free == *free && spec.event_type == *et)
+                    .map(|(i, _)| i)
+            })
+            .collect();
+        let mut body = Vec::new();
+        let mut exhaustive = false;
+        for &i in &candidates {
+            let (v, m, t, _) = &variants[i];
+            let parse = quote!(::serde_json::from_value::<#m::#t>(::serde_json::Value::Object(map)).map(Self::#v));
+            let consts = &specs[i].0.consts;
+            if consts.is_empty() || candidates.len() == 1 {
+                body.push(quote!(#parse));
+                exhaustive = true;
+                break;
+            }
+            let checks = consts.iter().map(|c| {
+                let key = &c.key;
+                let json = &c.json;
+                let required = c.required;
+                quote!((#key, #json, #required))
+            });
+            body.push(quote! {
+                if #rt::__private::consts_match(&map, &[#(#checks),*]) {
+                    return #parse;
+                }
+            });
+        }
+        if !exhaustive {
+            let described: Vec<String> = candidates
+                .iter()
+                .map(|&i| {
+                    let (spec, folder) = specs[i];
+                    let consts: Vec<String> =
+                        spec.consts.iter().map(|c| format!("{} {}", c.key, c.json)).collect();
+                    format!("{folder}/{} ({})", spec.stem, consts.join(", "))
+                })
+                .collect();
+            let msg = format!(
+                "event type \"{et}\" is shared by {}, and this event matches none of them",
+                described.join(" and ")
+            );
+            body.push(quote!(Err(::serde_json::Error::custom(#msg))));
+        }
+        if body.len() == 1 {
+            quote!(#et => #(#body)*,)
+        } else {
+            quote!(#et => { #(#body)* })
+        }
+    });
+    // `from_value_as`: each schema answers to `folder/stem`, `folder::Type`,
+    // and (first come) its bare type name and file name.
+    let mut name_arms = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    for (i, (spec, folder)) in specs.iter().enumerate() {
+        let (v, m, t, _) = &variants[i];
+        let mut names = Vec::new();
+        for n in [
+            format!("{folder}/{}", spec.stem),
+            format!("{}::{}", m, spec.type_name),
+            format!("{folder}::{}", spec.type_name),
+            spec.type_name.clone(),
+            spec.stem.clone(),
+        ] {
+            if !taken.contains(&n) {
+                taken.push(n.clone());
+                names.push(n);
+            }
+        }
+        if !names.is_empty() {
+            name_arms.push(quote! {
+                #(#names)|* => ::serde_json::from_value::<#m::#t>(value).map(Self::#v),
+            });
+        }
+    }
     let et_arms = variants
         .iter()
-        .map(|(v, m, t, _)| quote!(Self::#v(_) => Some(#m::#t::EVENT_TYPE),));
+        .zip(&specs)
+        .map(|((v, m, t, _), (spec, _))| {
+            if spec.free {
+                quote!(Self::#v(e) => Some(e.event_type.as_str()),)
+            } else {
+                quote!(Self::#v(_) => Some(#m::#t::EVENT_TYPE),)
+            }
+        });
     let into_arms = variants
         .iter()
         .map(|(v, m, t, _)| quote!(Self::#v(e) => <#m::#t as #rt::TypedEvent>::into_event(e),));
@@ -905,13 +1216,56 @@ pub(crate) fn emit_all(
     });
 
     Ok(quote! {
-        /// Deserializes one field value, naming the field in the error.
+        /// Deserializes one field value, naming the field (and the path
+        /// inside it) in the error, in JSON's words.
         fn __field<T: ::serde::de::DeserializeOwned, E: ::serde::de::Error>(
             name: &str,
             value: ::serde_json::Value,
         ) -> Result<T, E> {
-            ::serde_json::from_value(value)
-                .map_err(|e| E::custom(format_args!("field \"{}\": {}", name, e)))
+            #rt::__private::field_value(name, value)
+        }
+
+        /// Bounds of a field that its Rust type does not carry.
+        #[allow(dead_code)]
+        struct __Bounds {
+            minimum: Option<f64>,
+            maximum: Option<f64>,
+            exclusive_minimum: Option<f64>,
+            exclusive_maximum: Option<f64>,
+            min_length: Option<u64>,
+            max_length: Option<u64>,
+        }
+
+        /// Checks a field's value against its schema's bounds.
+        #[allow(dead_code)]
+        fn __check_bounds<E: ::serde::de::Error>(
+            name: &str,
+            value: &::serde_json::Value,
+            b: &__Bounds,
+        ) -> Result<(), E> {
+            #rt::__private::check_bounds(
+                name,
+                value,
+                [b.minimum, b.maximum, b.exclusive_minimum, b.exclusive_maximum],
+                [b.min_length, b.max_length],
+            )
+        }
+
+        /// Checks the value of a `const` property.
+        #[allow(dead_code)]
+        fn __check_const<E: ::serde::de::Error>(
+            name: &str,
+            expected: &str,
+            value: &::serde_json::Value,
+        ) -> Result<(), E> {
+            if #rt::__private::const_eq(value, expected) {
+                Ok(())
+            } else {
+                Err(E::custom(format_args!(
+                    "field \"{}\": expected {}, found {}",
+                    name, expected, value
+                )))
+            }
         }
 
         /// Checks the `event_type` value of a typed event.
@@ -969,6 +1323,23 @@ pub(crate) fn emit_all(
                 match event_type.as_str() {
                     #(#dispatch)*
                     _ => Ok(Self::Unknown(map)),
+                }
+            }
+
+            /// Parses a JSON value as the schema called `name`, whatever its
+            /// `event_type` says: for a schema whose event type the sender
+            /// chooses. `name` is `folder/file` as under the schema directory
+            /// (`"elixir/ecto.query"`), `folder::Type`, or, when no other
+            /// schema takes it, the bare type or file name. The schema's own
+            /// rules still apply (a fixed `event_type` must match).
+            pub fn from_value_as(name: &str, value: ::serde_json::Value) -> Result<Self, ::serde_json::Error> {
+                use ::serde::de::Error as _;
+                match name {
+                    #(#name_arms)*
+                    _ => Err(::serde_json::Error::custom(format_args!(
+                        "no schema is called \"{}\" (use folder/file, as in `schemas list`)",
+                        name
+                    ))),
                 }
             }
 

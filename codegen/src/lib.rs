@@ -41,7 +41,11 @@ use crate::validate::{escape_token, Validator};
 /// The `Display` form is one line: the file, the JSON Pointer inside it, and
 /// what could not be handled, e.g.
 /// `schemas/python/db.query.schema.json: /properties/duration/type: unsupported type "decimal"`.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same line, so `.unwrap()`, `.expect(..)` and `?` from
+/// a build script's `fn main() -> Result<(), Error>` show one clear line, not
+/// a struct dump.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading a schema file or folder, or writing the output, failed.
@@ -71,6 +75,12 @@ pub enum Error {
     Internal(String),
 }
 
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 fn display_schema_error(file: &str, pointer: &str, message: &str) -> String {
     if pointer.is_empty() {
         format!("{file}: {message}")
@@ -90,6 +100,28 @@ impl Error {
             message,
         }
     }
+}
+
+/// Generates the types for every schema under `schema_dir` into `OUT_DIR`,
+/// with the default [`Config`]: the one call a user's `build.rs` needs.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() -> Result<(), insights_events_codegen::Error> {
+///     insights_events_codegen::compile("schemas")
+/// }
+/// ```
+///
+/// and in the crate, `insights_events::include_events!();`.
+pub fn compile(schema_dir: impl AsRef<Path>) -> Result<(), Error> {
+    let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| Error::Io {
+        path: PathBuf::from("$OUT_DIR"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "OUT_DIR is not set: call this from a build script, or use Config::compile with a directory",
+        ),
+    })?;
+    Config::new().compile(schema_dir, out_dir).map(drop)
 }
 
 /// Configuration for the code generator (builder style).
@@ -152,19 +184,33 @@ impl Config {
     }
 
     /// Generates the Rust source for every schema under `schema_dir` and
-    /// returns it, formatted.
+    /// returns it, formatted. Warnings are dropped; see
+    /// [`Config::generate_with_warnings`].
     pub fn generate(&self, schema_dir: impl AsRef<Path>) -> Result<String, Error> {
-        let (runtime, namespaces) = self.load(schema_dir.as_ref())?;
+        Ok(self.generate_with_warnings(schema_dir)?.source)
+    }
+
+    /// Like [`Config::generate`], and also returns what the generator
+    /// noticed but did not fail on: files it skipped, folders without
+    /// schemas, an `event_type` const that differs from the file name.
+    pub fn generate_with_warnings(&self, schema_dir: impl AsRef<Path>) -> Result<Generated, Error> {
+        let loaded = self.load(schema_dir.as_ref())?;
         let inline_send = self.send_methods_file.is_none();
-        render(emit::emit_all(&runtime, &namespaces, inline_send)?)
+        let tokens = emit::emit_all(&loaded.runtime, &loaded.namespaces, inline_send)?;
+        Ok(Generated {
+            source: render(tokens, &loaded.runtime)?,
+            warnings: loaded.warnings,
+        })
     }
 
     /// Generates the code for `schema_dir` and writes it to
     /// `<out_dir>/insights_events_generated.rs` (see
     /// [`Config::out_file_name`]), returning the path written.
     ///
-    /// Prints `cargo:rerun-if-changed` lines for the directory and for every
-    /// schema file, so it is meant to be called from a build script.
+    /// Meant to be called from a build script: prints
+    /// `cargo:rerun-if-changed` lines for the directory, each folder and
+    /// every schema file (so adding, changing or removing a schema rebuilds),
+    /// and a `cargo:warning` line for each [`Generated::warnings`] entry.
     pub fn compile(
         &self,
         schema_dir: impl AsRef<Path>,
@@ -172,14 +218,20 @@ impl Config {
     ) -> Result<PathBuf, Error> {
         let schema_dir = schema_dir.as_ref();
         println!("cargo:rerun-if-changed={}", schema_dir.display());
-        let (runtime, namespaces) = self.load(schema_dir)?;
-        for f in namespaces.iter().flat_map(|ns| &ns.files) {
+        let loaded = self.load(schema_dir)?;
+        for w in &loaded.warnings {
+            println!("cargo:warning={w}");
+        }
+        for folder in &loaded.folders {
+            println!("cargo:rerun-if-changed={}", folder.display());
+        }
+        for f in loaded.namespaces.iter().flat_map(|ns| &ns.files) {
             println!("cargo:rerun-if-changed={}", f.display());
         }
         let inline_send = self.send_methods_file.is_none();
-        let tokens = emit::emit_all(&runtime, &namespaces, inline_send)?;
+        let tokens = emit::emit_all(&loaded.runtime, &loaded.namespaces, inline_send)?;
         let out = out_dir.as_ref().join(&self.out_file_name);
-        write_if_changed(&out, &render(tokens)?)?;
+        write_if_changed(&out, &render(tokens, &loaded.runtime)?)?;
         if let Some((file, types)) = &self.send_methods_file {
             let types: syn::Path = syn::parse_str(types).map_err(|e| Error::Schema {
                 file: "<config>".into(),
@@ -188,13 +240,16 @@ impl Config {
                     "send_methods_file's types path {types:?} is not a Rust path: {e}"
                 ),
             })?;
-            let impls = emit::emit_send_impls(&runtime, &types, &namespaces);
-            write_if_changed(&out_dir.as_ref().join(file), &render(impls)?)?;
+            let impls = emit::emit_send_impls(&loaded.runtime, &types, &loaded.namespaces);
+            write_if_changed(
+                &out_dir.as_ref().join(file),
+                &render(impls, &loaded.runtime)?,
+            )?;
         }
         Ok(out)
     }
 
-    fn load(&self, dir: &Path) -> Result<(syn::Path, Vec<Namespace>), Error> {
+    fn load(&self, dir: &Path) -> Result<Loaded, Error> {
         let runtime: syn::Path = syn::parse_str(&self.runtime_path).map_err(|e| Error::Schema {
             file: "<config>".into(),
             pointer: String::new(),
@@ -203,9 +258,16 @@ impl Config {
                 self.runtime_path
             ),
         })?;
+        let mut warnings = Vec::new();
+        let listing = list_schema_files(dir, &mut warnings)?;
         let mut namespaces = Vec::new();
         let mut module_names = BTreeMap::new();
-        for (folder, files) in list_schema_files(dir)? {
+        let mut folders = Vec::new();
+        for (folder, files) in listing {
+            folders.push(dir.join(&folder));
+            if files.is_empty() {
+                continue;
+            }
             let module = emit::module_ident(&folder);
             if let Some(prev) = module_names.insert(module.clone(), folder.clone()) {
                 return Err(Error::schema(
@@ -214,20 +276,162 @@ impl Config {
                     format!("folders \"{prev}\" and \"{folder}\" both map to module `{module}`"),
                 ));
             }
-            namespaces.push(load_namespace(&folder, module, &files)?);
+            namespaces.push(load_namespace(&folder, module, &files, &mut warnings)?);
         }
-        Ok((runtime, namespaces))
+        if namespaces.is_empty() {
+            warnings.push(format!(
+                "{}: no schema files found: put each `<event type>.schema.json` in a folder under it (e.g. {}/myapp/order.placed.schema.json); no event types were generated",
+                dir.display(),
+                dir.display()
+            ));
+        }
+        Ok(Loaded {
+            runtime,
+            namespaces,
+            warnings,
+            folders,
+        })
     }
 }
 
-/// Formats generated tokens as a file.
-fn render(tokens: TokenStream) -> Result<String, Error> {
-    let file: syn::File = syn::parse2(tokens)
+/// What [`Config::generate_with_warnings`] produced.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Generated {
+    /// The generated Rust source, formatted.
+    pub source: String,
+    /// One line per thing the generator skipped or noticed, each naming the
+    /// file (what [`Config::compile`] prints as `cargo:warning`).
+    pub warnings: Vec<String>,
+}
+
+struct Loaded {
+    runtime: syn::Path,
+    namespaces: Vec<Namespace>,
+    warnings: Vec<String>,
+    folders: Vec<PathBuf>,
+}
+
+/// Formats generated tokens as a file. Every `::serde` and `::serde_json`
+/// path is rewritten to the runtime's re-exports (`<runtime>::__private::serde`),
+/// and each serde derive is told where serde is, so a user's crate needs no
+/// `serde` dependency of its own.
+fn render(tokens: TokenStream, runtime: &syn::Path) -> Result<String, Error> {
+    let private: TokenStream = quote::quote!(#runtime::__private);
+    let tokens = reroute_serde(tokens, &private);
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| Error::Internal(format!("generated code does not parse: {e}")))?;
+    let serde_path = format!("{}::serde", private.to_string().replace(' ', ""));
+    tell_derives_where_serde_is(&mut file.items, &serde_path);
     Ok(format!(
         "// @generated by insights-events-codegen from JSON Schema files. Do not edit.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// Replaces the leading `::serde` / `::serde_json` of each path with
+/// `<private>::serde` / `<private>::serde_json`.
+fn reroute_serde(tokens: TokenStream, private: &TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        let leading = |j: usize| match trees.get(j) {
+            Some(TokenTree::Punct(p)) => p.as_char() == ':',
+            _ => false,
+        };
+        // `a::serde` continues a path; `impl ::serde`, `impl<'de> ::serde`,
+        // `T: ::serde`, `=> ::serde`, `(::serde` start one.
+        let continues_path = match out.last() {
+            Some(TokenTree::Ident(id)) => !is_keyword(&id.to_string()),
+            _ => false,
+        };
+        if !continues_path && leading(i) && leading(i + 1) {
+            if let Some(TokenTree::Ident(id)) = trees.get(i + 2) {
+                if id == "serde" || id == "serde_json" {
+                    out.extend(private.clone());
+                    out.push(trees[i].clone());
+                    out.push(trees[i + 1].clone());
+                    out.push(trees[i + 2].clone());
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut ng = Group::new(g.delimiter(), reroute_serde(g.stream(), private));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+            }
+            t => out.push(t.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Whether an identifier is a keyword (after which a `::` starts a path).
+fn is_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "as" | "break"
+            | "const"
+            | "continue"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "static"
+            | "struct"
+            | "trait"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "yield"
+    )
+}
+
+/// Adds `#[serde(crate = "...")]` to every item that derives a serde trait.
+fn tell_derives_where_serde_is(items: &mut [syn::Item], serde_path: &str) {
+    for item in items {
+        let attrs = match item {
+            syn::Item::Struct(s) => &mut s.attrs,
+            syn::Item::Enum(e) => &mut e.attrs,
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &mut m.content {
+                    tell_derives_where_serde_is(items, serde_path);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let derives_serde = attrs.iter().any(|a| {
+            a.path().is_ident("derive") && {
+                let text = quote::quote!(#a).to_string();
+                text.contains("Serialize") || text.contains("Deserialize")
+            }
+        });
+        if derives_serde {
+            attrs.push(syn::parse_quote!(#[serde(crate = #serde_path)]));
+        }
+    }
 }
 
 /// Writes `source` to `path` unless it holds it already (keeps rebuilds
@@ -242,44 +446,85 @@ fn write_if_changed(path: &Path, source: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The sorted subfolders of `dir` with their sorted `*.json` files.
-fn list_schema_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, Error> {
+/// The sorted subfolders of `dir` with their sorted `*.json` files; what
+/// it skips goes into `warnings`.
+fn list_schema_files(
+    dir: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(String, Vec<PathBuf>)>, Error> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
+    let hidden = |path: &Path| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .map_or(true, |n| n.starts_with('.'))
+    };
     let mut folders = Vec::new();
+    let mut root_files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let path = entry.path();
+        if hidden(&path) {
+            continue;
+        }
         if path.is_dir() {
             if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                if !name.starts_with('.') {
-                    folders.push(name.to_string());
-                }
+                folders.push(name.to_string());
             }
+        } else {
+            root_files.push(path);
         }
+    }
+    root_files.sort();
+    for f in root_files {
+        warnings.push(format!(
+            "{}: skipped: a schema file belongs in a folder under {} (the folder names the module, e.g. {}/myapp/)",
+            f.display(),
+            dir.display(),
+            dir.display()
+        ));
     }
     folders.sort();
     let mut out = Vec::new();
     for folder in folders {
         let fdir = dir.join(&folder);
         let mut files = Vec::new();
+        let mut skipped = Vec::new();
         for entry in std::fs::read_dir(&fdir).map_err(io(&fdir))? {
             let entry = entry.map_err(io(&fdir))?;
             let path = entry.path();
+            if hidden(&path) {
+                continue;
+            }
             let is_json = path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'));
+                .is_some_and(|n| n.ends_with(".json"));
             if is_json && path.is_file() {
                 files.push(path);
+            } else {
+                skipped.push(path);
             }
         }
         files.sort();
-        if !files.is_empty() {
-            out.push((folder, files));
+        skipped.sort();
+        for p in skipped {
+            let what = if p.is_dir() {
+                "a folder inside a schema folder (schema folders are one level deep)"
+            } else {
+                "not a `.json` file"
+            };
+            warnings.push(format!("{}: skipped: {what}", p.display()));
         }
+        if files.is_empty() {
+            warnings.push(format!(
+                "{}: no schema files (`*.schema.json`) in this folder; no module generated",
+                fdir.display()
+            ));
+        }
+        out.push((folder, files));
     }
     Ok(out)
 }
@@ -294,6 +539,68 @@ pub(crate) struct FieldSpec {
     pub example: Option<Value>,
     pub json_type: String,
     pub pointer: String,
+    /// Numeric and length bounds, checked when an event is parsed (they are
+    /// not carried by the Rust type).
+    pub bounds: Bounds,
+}
+
+/// The bounds of a top-level field that validation checks.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Bounds {
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: Option<f64>,
+    pub exclusive_maximum: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+}
+
+impl Bounds {
+    fn of(schema: &Value) -> Bounds {
+        let num = |k: &str| schema.get(k).and_then(Value::as_f64);
+        let len = |k: &str| schema.get(k).and_then(Value::as_u64);
+        let mut b = Bounds {
+            minimum: num("minimum"),
+            maximum: num("maximum"),
+            exclusive_minimum: num("exclusiveMinimum"),
+            exclusive_maximum: num("exclusiveMaximum"),
+            min_length: len("minLength"),
+            max_length: len("maxLength"),
+        };
+        // draft-04's boolean form: `"minimum": 1, "exclusiveMinimum": true`.
+        if schema.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
+            b.exclusive_minimum = b.minimum.take();
+        }
+        if schema.get("exclusiveMaximum") == Some(&Value::Bool(true)) {
+            b.exclusive_maximum = b.maximum.take();
+        }
+        b
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == Bounds::default()
+    }
+}
+
+/// A top-level property whose schema is a `const`: not a struct field, but
+/// written with every event and checked when one is parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstSpec {
+    pub key: String,
+    /// The value as compact JSON.
+    pub json: String,
+    pub required: bool,
+}
+
+/// What the schema says about top-level keys it does not describe.
+#[derive(Debug, Clone)]
+pub(crate) enum ExtraRule {
+    /// Allowed, any value (the default).
+    Any,
+    /// `"additionalProperties": false`.
+    Forbidden,
+    /// `"additionalProperties": {schema}`: each value must match.
+    Schema { schema: Value, pointer: String },
 }
 
 /// One schema file.
@@ -302,12 +609,24 @@ pub(crate) struct EventSpec {
     pub file: String,
     /// `<folder>/<file name>`, for docs (independent of the schema dir path).
     pub rel: String,
+    /// The file name without `.schema.json` / `.json`.
+    pub stem: String,
+    /// The `event_type` const, or the file name when the schema has no
+    /// `event_type` property, or (when `free`) the default value.
     pub event_type: String,
+    /// The schema has an `event_type` property without a `const`: the
+    /// value is the sender's choice.
+    pub free: bool,
     pub type_name: String,
     pub schema_id: String,
     pub title: String,
     pub description: String,
     pub fields: Vec<FieldSpec>,
+    pub consts: Vec<ConstSpec>,
+    pub extra: ExtraRule,
+    /// Example events (compact JSON): the schema's own `examples`, or one
+    /// built from its fields' first examples.
+    pub examples: Vec<String>,
 }
 
 /// One folder, after typify ran over it.
@@ -317,6 +636,8 @@ pub(crate) struct Namespace {
     pub events: Vec<EventSpec>,
     /// Rust type of each field of each event (same order as `events`/`fields`).
     pub field_types: Vec<Vec<emit::FieldType>>,
+    /// The Rust type of each event's `additionalProperties` schema, if any.
+    pub extra_types: Vec<Option<TokenStream>>,
     /// typify's items (nested types, definitions).
     pub items: Vec<syn::Item>,
     /// The schema files it came from.
@@ -368,25 +689,40 @@ fn definitions_of(root: &Value) -> Vec<(String, String, Value)> {
     out
 }
 
-fn load_event(file: &str, root: &Value) -> Result<EventSpec, Error> {
+fn load_event(file: &str, root: &Value, warnings: &mut Vec<String>) -> Result<EventSpec, Error> {
     let defs: BTreeSet<String> = definitions_of(root).into_iter().map(|d| d.1).collect();
     Validator { file, defs }.check_root(root)?;
     let obj = root.as_object().expect("checked by the validator");
-    let file_stem = Path::new(file)
+    let file_name = Path::new(file)
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("");
-    let file_stem = file_stem
+    let stem = file_name
         .strip_suffix(".schema.json")
-        .or_else(|| file_stem.strip_suffix(".json"))
-        .unwrap_or(file_stem);
-    let props = obj.get("properties").and_then(Value::as_object);
-    let event_type = props
-        .and_then(|p| p.get("event_type"))
-        .and_then(|e| e.get("const"))
-        .and_then(Value::as_str)
-        .unwrap_or(file_stem)
+        .or_else(|| file_name.strip_suffix(".json"))
+        .unwrap_or(file_name)
         .to_string();
+    let props = obj.get("properties").and_then(Value::as_object);
+    let et_schema = props.and_then(|p| p.get("event_type"));
+    let (event_type, free) = match et_schema.and_then(|e| e.get("const")) {
+        Some(Value::String(s)) => {
+            if *s != stem {
+                warnings.push(format!(
+                    "{file}: the event_type const \"{s}\" differs from the file name \"{stem}\"; the event type is \"{s}\" (rename the file to {s}.schema.json to silence this)"
+                ));
+            }
+            (s.clone(), false)
+        }
+        Some(other) => {
+            return Err(Error::schema(
+                file,
+                "/properties/event_type/const",
+                format!("the event_type const must be a string, found {other}"),
+            ))
+        }
+        None if et_schema.is_some() => (stem.clone(), true),
+        None => (stem.clone(), false),
+    };
     if event_type.is_empty() {
         return Err(Error::schema(
             file,
@@ -404,12 +740,21 @@ fn load_event(file: &str, root: &Value) -> Result<EventSpec, Error> {
         })
         .unwrap_or_default();
     let mut fields = Vec::new();
+    let mut consts = Vec::new();
     if let Some(props) = props {
         for (key, schema) in props {
             if key == "event_type" {
                 continue;
             }
             let pointer = format!("/properties/{}", escape_token(key));
+            if let Some(c) = schema.get("const") {
+                consts.push(ConstSpec {
+                    key: key.clone(),
+                    json: c.to_string(),
+                    required: required.iter().any(|r| r == key),
+                });
+                continue;
+            }
             let (description, example, json_type) = match schema {
                 Value::Object(o) => (
                     str_of(o, "description").to_string(),
@@ -437,6 +782,7 @@ fn load_event(file: &str, root: &Value) -> Result<EventSpec, Error> {
             };
             fields.push(FieldSpec {
                 key: key.clone(),
+                bounds: Bounds::of(schema),
                 schema: schema.clone(),
                 required: required.iter().any(|r| r == key),
                 description,
@@ -446,6 +792,16 @@ fn load_event(file: &str, root: &Value) -> Result<EventSpec, Error> {
             });
         }
     }
+    let extra = match obj.get("additionalProperties") {
+        None | Some(Value::Bool(true)) => ExtraRule::Any,
+        Some(Value::Bool(false)) => ExtraRule::Forbidden,
+        Some(Value::Object(o)) if o.is_empty() => ExtraRule::Any,
+        Some(schema) => ExtraRule::Schema {
+            schema: schema.clone(),
+            pointer: "/additionalProperties".to_string(),
+        },
+    };
+    let examples = examples_of(obj, &event_type, &fields, &consts);
     let p = Path::new(file);
     let rel = match (
         p.parent()
@@ -460,19 +816,80 @@ fn load_event(file: &str, root: &Value) -> Result<EventSpec, Error> {
         file: file.to_string(),
         rel,
         type_name: emit::type_name(&event_type),
+        stem,
         event_type,
+        free,
         schema_id: str_of(obj, "$id").to_string(),
         title: str_of(obj, "title").to_string(),
         description: str_of(obj, "description").to_string(),
         fields,
+        consts,
+        extra,
+        examples,
     })
+}
+
+/// The schema's own `examples` (objects only), or else one event built from
+/// the first example of each field, when every required field has one.
+fn examples_of(
+    obj: &Map<String, Value>,
+    event_type: &str,
+    fields: &[FieldSpec],
+    consts: &[ConstSpec],
+) -> Vec<String> {
+    if let Some(Value::Array(list)) = obj.get("examples") {
+        let own: Vec<String> = list
+            .iter()
+            .filter(|v| v.is_object())
+            .map(Value::to_string)
+            .collect();
+        if !own.is_empty() {
+            return own;
+        }
+    }
+    if fields.iter().any(|f| f.required && f.example.is_none()) {
+        return Vec::new();
+    }
+    let mut ev = Map::new();
+    ev.insert("event_type".into(), Value::String(event_type.to_string()));
+    for c in consts {
+        if let Ok(v) = serde_json::from_str(&c.json) {
+            ev.insert(c.key.clone(), v);
+        }
+    }
+    for f in fields {
+        if let Some(x) = &f.example {
+            ev.insert(f.key.clone(), x.clone());
+        }
+    }
+    vec![Value::Object(ev).to_string()]
 }
 
 /// Removes keywords whose typify output would need extra crates
 /// (`format` → chrono/uuid, `pattern` → regress): such fields are plain
 /// strings here.
+///
+/// Integer bounds are dropped too, so that every integer is an `i64`
+/// (`minimum: 1` would give `NonZeroU64`, `minimum: 0` `u64`): validation
+/// checks the bounds of top-level fields instead (see `Bounds`).
 fn strip_for_typify(v: &mut Value) {
     let Value::Object(o) = v else { return };
+    let is_integer = match o.get("type") {
+        Some(Value::String(t)) => t == "integer",
+        Some(Value::Array(a)) => a.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    if is_integer {
+        for k in [
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+        ] {
+            o.remove(k);
+        }
+    }
     o.remove("format");
     o.remove("pattern");
     o.remove("examples");
@@ -547,32 +964,54 @@ fn typify_err(file: &str, pointer: &str, what: &str, e: impl std::fmt::Display) 
     Error::schema(file, pointer, format!("{what}: {msg}"))
 }
 
-fn load_namespace(folder: &str, module: String, paths: &[PathBuf]) -> Result<Namespace, Error> {
+/// Whether two schemas with the same `event_type` are told apart by a
+/// `const` property (the key of the first such property).
+fn discriminator<'a>(a: &'a EventSpec, b: &EventSpec) -> Option<&'a str> {
+    a.consts.iter().find_map(|ca| {
+        b.consts
+            .iter()
+            .find(|cb| cb.key == ca.key && cb.json != ca.json && (ca.required || cb.required))
+            .map(|_| ca.key.as_str())
+    })
+}
+
+fn load_namespace(
+    folder: &str,
+    module: String,
+    paths: &[PathBuf],
+    warnings: &mut Vec<String>,
+) -> Result<Namespace, Error> {
     let mut events: Vec<EventSpec> = Vec::new();
     // name -> (file, pointer, schema)
     let mut defs: BTreeMap<String, (String, String, Value)> = BTreeMap::new();
     for path in paths {
         let (file, root) = parse_file(path)?;
-        let event = load_event(&file, &root)?;
-        if let Some(prev) = events.iter().find(|e| e.event_type == event.event_type) {
-            return Err(Error::schema(
-                &file,
-                "",
-                format!(
-                    "event type \"{}\" is already defined by {}",
-                    event.event_type, prev.file
-                ),
-            ));
+        let mut event = load_event(&file, &root, warnings)?;
+        let same_type: Vec<&EventSpec> = events
+            .iter()
+            .filter(|e| e.event_type == event.event_type)
+            .collect();
+        for prev in &same_type {
+            if prev.free || event.free || discriminator(prev, &event).is_none() {
+                return Err(Error::schema(
+                    &file,
+                    "",
+                    format!(
+                        "event type \"{}\" is already defined by {} (two schemas may share an event type only when a required `const` property tells them apart)",
+                        event.event_type, prev.file
+                    ),
+                ));
+            }
         }
-        if let Some(prev) = events.iter().find(|e| e.type_name == event.type_name) {
-            return Err(Error::schema(
-                &file,
-                "",
-                format!(
-                    "event type \"{}\" maps to Rust type `{}`, already used by \"{}\" in {}",
-                    event.event_type, event.type_name, prev.event_type, prev.file
-                ),
-            ));
+        // A shared or free event type names the type after the file.
+        if event.free || !same_type.is_empty() {
+            event.type_name = emit::type_name(&event.stem);
+        }
+        if !same_type.is_empty() {
+            let et = event.event_type.clone();
+            for prev in events.iter_mut().filter(|e| e.event_type == et) {
+                prev.type_name = emit::type_name(&prev.stem);
+            }
         }
         for (pointer, name, schema) in definitions_of(&root) {
             match defs.get(&name) {
@@ -590,6 +1029,18 @@ fn load_namespace(folder: &str, module: String, paths: &[PathBuf]) -> Result<Nam
             }
         }
         events.push(event);
+    }
+    for (i, event) in events.iter().enumerate() {
+        if let Some(prev) = events[..i].iter().find(|e| e.type_name == event.type_name) {
+            return Err(Error::schema(
+                &event.file,
+                "",
+                format!(
+                    "event type \"{}\" maps to Rust type `{}`, already used by \"{}\" in {}",
+                    event.event_type, event.type_name, prev.event_type, prev.file
+                ),
+            ));
+        }
     }
 
     let mut settings = typify::TypeSpaceSettings::default();
@@ -645,6 +1096,31 @@ fn load_namespace(folder: &str, module: String, paths: &[PathBuf]) -> Result<Nam
         }
         field_types.push(types);
     }
+    let mut extra_types = Vec::new();
+    for event in &events {
+        let ty = match &event.extra {
+            ExtraRule::Schema { schema, pointer } => {
+                let converted = to_schemars(&event.file, pointer, schema)?;
+                let hint = format!("{}Extra", event.type_name);
+                let id = guarded(|| space.add_type_with_name(&converted, Some(hint)))
+                    .map_err(|p| {
+                        typify_err(
+                            &event.file,
+                            pointer,
+                            "cannot convert schema (typify panicked)",
+                            p,
+                        )
+                    })?
+                    .map_err(|e| typify_err(&event.file, pointer, "cannot convert schema", e))?;
+                let ident = guarded(|| space.get_type(&id).map(|t| t.ident()))
+                    .map_err(|p| typify_err(&event.file, pointer, "typify panicked", p))?
+                    .map_err(|e| typify_err(&event.file, pointer, "cannot convert schema", e))?;
+                Some(ident)
+            }
+            _ => None,
+        };
+        extra_types.push(ty);
+    }
 
     let first_file = events.first().map(|e| e.file.as_str()).unwrap_or(folder);
     let stream = guarded(|| space.to_stream())
@@ -671,6 +1147,7 @@ fn load_namespace(folder: &str, module: String, paths: &[PathBuf]) -> Result<Nam
         module,
         events,
         field_types,
+        extra_types,
         items,
         files: paths.to_vec(),
     })

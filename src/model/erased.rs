@@ -29,7 +29,7 @@ pub enum JsonFieldMut<'a> {
 /// [`Event`](super::event::Event) can carry any typed struct without knowing
 /// its type.
 pub(crate) trait ErasedTyped: Send + Sync {
-    fn event_type(&self) -> &'static str;
+    fn event_type(&self) -> &str;
     fn write_json(&self, buf: &mut Vec<u8>) -> serde_json::Result<()>;
     fn to_fields(&self) -> Fields;
     fn has_key(&self, key: &str) -> bool;

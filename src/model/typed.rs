@@ -54,6 +54,12 @@ pub trait TypedEvent:
     /// The schema's `$id` (empty when the schema has none).
     const SCHEMA_ID: &'static str;
 
+    /// This event's `event_type`: [`TypedEvent::EVENT_TYPE`], unless the
+    /// schema leaves the value to the sender.
+    fn event_type_str(&self) -> &str {
+        Self::EVENT_TYPE
+    }
+
     /// Whether the serialized event has the top-level key `key`
     /// (`event_type`, a required field, an optional field that is `Some`,
     /// or a key of the `extra` map).
@@ -95,8 +101,8 @@ impl Event {
 }
 
 impl<T: TypedEvent> ErasedTyped for T {
-    fn event_type(&self) -> &'static str {
-        T::EVENT_TYPE
+    fn event_type(&self) -> &str {
+        self.event_type_str()
     }
     fn write_json(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
         crate::json::compact::write(buf, self)
@@ -133,8 +139,16 @@ impl<T: TypedEvent> ErasedTyped for T {
 pub struct SchemaInfo {
     /// The folder under `schemas/` the type came from (`"python"`).
     pub namespace: &'static str,
-    /// The event type, e.g. `"db.query"`.
+    /// The schema's name: its folder and file name without `.schema.json`
+    /// (`"python/db.query"`). `AnyEvent::from_value_as` and
+    /// `check::check_line_as` take it.
+    pub name: &'static str,
+    /// The event type, e.g. `"db.query"` (for a schema whose event type is
+    /// free, the default value).
     pub event_type: &'static str,
+    /// The schema leaves `event_type` to the sender (no `const`): events are
+    /// matched to it by [`SchemaInfo::name`], or by the default value.
+    pub free_event_type: bool,
     /// The Rust type name, e.g. `"DbQuery"`.
     pub type_name: &'static str,
     /// The schema's `$id` (may be empty).
@@ -143,8 +157,18 @@ pub struct SchemaInfo {
     pub title: &'static str,
     /// The schema's `description` (may be empty).
     pub description: &'static str,
-    /// The top-level fields, in schema order.
+    /// The top-level fields, in schema order (without `event_type` and the
+    /// `const` ones).
     pub fields: &'static [FieldInfo],
+    /// The top-level `const` properties besides `event_type`, each as its
+    /// key and value in compact JSON (`("proc_id", "\"router\"")`): written
+    /// with every event, and what tells apart schemas that share an
+    /// `event_type`.
+    pub consts: &'static [(&'static str, &'static str)],
+    /// Example events as JSON: the schema's own `examples`, or one built from
+    /// the first example of each field (empty when a required field has
+    /// none).
+    pub examples: &'static [&'static str],
 }
 
 /// Static description of one top-level field of a generated event type.

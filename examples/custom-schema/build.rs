@@ -1,0 +1,3 @@
+fn main() -> Result<(), insights_events_codegen::Error> {
+    insights_events_codegen::compile("schemas")
+}
