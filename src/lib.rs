@@ -15,7 +15,8 @@
 //! ```
 //!
 //! * Every schema under `schemas/` becomes a type at build time
-//!   ([`DbQuery`], [`FlaskRequest`], ... and [`AnyEvent`]).
+//!   ([`DbQuery`], [`FlaskRequest`], ... and [`AnyEvent`]; see
+//!   [Event types](#event-types)).
 //! * Hand-built events use [`Event`], [`Builder`] and dynamic fields, as in
 //!   libhoney; typed and hand-built events take the same path: event
 //!   [`context`], `before_event` hooks, params filters, [`sampling`], then
@@ -23,6 +24,51 @@
 //! * `send()` never blocks (unless you choose `block_on_send`) and never
 //!   panics; drops are counted in [`Stats`] and reported on
 //!   [`Client::responses`].
+//!
+//! # Event types
+//!
+//! Generated at build time from the crate's `schemas/` folder (one module
+//! per folder, in [`generated`]; the Python ones also at the crate root):
+//!
+//! | type | event type | schema file |
+//! |---|---|---|
+//! | [`AsgiRequest`] | `asgi.request` | `schemas/python/asgi.request.schema.json` |
+//! | [`CeleryTaskFinished`] | `celery.task_finished` | `schemas/python/celery.task_finished.schema.json` |
+//! | [`DbQuery`] | `db.query` | `schemas/python/db.query.schema.json` |
+//! | [`DjangoRequest`] | `django.request` | `schemas/python/django.request.schema.json` |
+//! | [`FlaskRequest`] | `flask.request` | `schemas/python/flask.request.schema.json` |
+//! | [`generated::rust::TowerRequest`] | `tower.request` | `schemas/rust/tower.request.schema.json` |
+//!
+//! [`AnyEvent`] parses any of them, dispatching on `event_type`, and
+//! [`SCHEMAS`] describes each (fields, types, examples).
+//!
+//! # Your own schemas
+//!
+//! The generator is a crate of its own,
+//! [`insights-events-codegen`](https://docs.rs/insights-events-codegen):
+//! add it under `[build-dependencies]`, put your schemas in folders under
+//! `schemas/` (`schemas/orders/order.placed.schema.json` becomes
+//! `events::orders::OrderPlaced`), and call it from `build.rs`:
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() -> Result<(), insights_events_codegen::Error> {
+//!     insights_events_codegen::compile("schemas")
+//! }
+//! ```
+//!
+//! Then include the generated types with [`include_events!`]:
+//!
+//! ```ignore
+//! pub mod events {
+//!     insights_events::include_events!();
+//! }
+//! ```
+//!
+//! The generated code reaches serde through this crate: a crate with
+//! schemas of its own depends only on `insights-events` and
+//! `insights-events-codegen`. `examples/custom-schema` in the repository is
+//! a complete one.
 //!
 //! # Layers
 //!
@@ -118,9 +164,15 @@ pub struct ReadmeDoctests;
 /// hold the types; each schema folder becomes a module inside it.
 ///
 /// ```ignore
-/// // src/events.rs, with build.rs calling
-/// // insights_events_codegen::Config::new().compile("schemas", out_dir)
-/// insights_events::include_events!();
+/// // build.rs
+/// fn main() -> Result<(), insights_events_codegen::Error> {
+///     insights_events_codegen::compile("schemas")
+/// }
+///
+/// // src/lib.rs
+/// pub mod events {
+///     insights_events::include_events!();
+/// }
 /// ```
 ///
 /// As `tonic::include_proto!` does for protobuf. The crate's own schema

@@ -205,6 +205,41 @@ fn every_subcommand_help_has_an_example() {
     }
 }
 
+/// `--type` checks every line as the named schema; reasons speak JSON.
+#[test]
+fn validate_as_a_named_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = [
+        r#"{"event_type":"db.query","query":"SELECT 1","duration":1.5}"#,
+        r#"{"event_type":"db.query","query":"SELECT 1","duration":"slow"}"#,
+        r#"{"event_type":"flask.request","path":"/","method":"GET"}"#,
+    ]
+    .join("\n");
+    let f = write_file(dir.path(), "typed.ndjson", &content);
+    let name = f.to_str().unwrap();
+    let out = run(&["validate", "--type", "python/db.query", name]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{name}:2: duration: invalid type: string \"slow\", expected a number"
+        )),
+        "{stdout}"
+    );
+    // A flask event is not a db.query, whatever the flag says.
+    assert!(
+        stdout.contains(&format!("{name}:3: event_type:")),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    // An unknown name is one clear error naming the schemas.
+    let out = run(&["validate", "--type", "no/such", name]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no schema is called \"no/such\""), "{err}");
+    assert!(err.contains("python/db.query"), "{err}");
+}
+
 #[test]
 fn schemas_list_shows_fields() {
     let out = run(&["schemas", "list"]);

@@ -349,6 +349,38 @@ fn schemas_table() {
     );
 }
 
+/// Every schema's own example validates as its type (and dispatches to it),
+/// and each required field given a value of the wrong JSON type is rejected
+/// naming the field.
+#[test]
+fn every_schema_example_validates_and_wrong_types_are_flagged() {
+    use insights_events::check::{check_examples, example_problems, ExampleFinding};
+    let findings = check_examples(
+        SCHEMAS,
+        |name, v| AnyEvent::from_value_as(name, v).map_err(|e| e.to_string()),
+        |v| match AnyEvent::from_value(v) {
+            Ok(AnyEvent::Unknown(_)) => Ok(None),
+            other => other.map(Some).map_err(|e| e.to_string()),
+        },
+    );
+    assert_eq!(example_problems(SCHEMAS, &findings), Vec::<String>::new());
+    let flagged = findings
+        .iter()
+        .filter(|f| matches!(f, ExampleFinding::Flagged { .. }))
+        .count();
+    let required_typed: usize = SCHEMAS
+        .iter()
+        .map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.required && f.json_type != "any")
+                .count()
+        })
+        .sum();
+    assert!(required_typed > 0);
+    assert_eq!(flagged, required_typed, "{findings:#?}");
+}
+
 // `added_schema_file_gives_a_new_type` moved with the demo schema to
 // examples/custom-schema/tests/generated.rs (issue 19: the demo schema left
 // the library's `schemas/`).

@@ -508,7 +508,8 @@ fn emit_event(
         quote!(map.serialize_entry("event_type", Self::EVENT_TYPE)?;)
     };
     let const_value = |json: &str| -> TokenStream {
-        let tokens: TokenStream = json.parse().unwrap_or_else(|_| quote!(null));
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        let tokens = json_tokens(&value);
         quote!(::serde_json::json!(#tokens))
     };
     let ser_consts = ev.consts.iter().map(|c| {
@@ -982,6 +983,38 @@ fn schema_info(rt: &syn::Path, ns: &Namespace, ev: &EventSpec, types: &[FieldTyp
             fields: &[#(#infos),*],
             consts: &[#(#consts),*],
             examples: &[#(#examples),*],
+        }
+    }
+}
+
+/// A JSON value as the tokens of a `serde_json::json!` argument (strings as
+/// Rust literals, so any escape in the schema survives).
+fn json_tokens(v: &serde_json::Value) -> TokenStream {
+    use serde_json::Value;
+    match v {
+        Value::Null => quote!(null),
+        Value::Bool(b) => quote!(#b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_u64() {
+                quote!(#i)
+            } else if let Some(i) = n.as_i64() {
+                quote!(#i)
+            } else {
+                let f = n.as_f64().unwrap_or_default();
+                quote!(#f)
+            }
+        }
+        Value::String(s) => quote!(#s),
+        Value::Array(a) => {
+            let items = a.iter().map(json_tokens);
+            quote!([#(#items),*])
+        }
+        Value::Object(o) => {
+            let entries = o.iter().map(|(k, v)| {
+                let v = json_tokens(v);
+                quote!(#k: #v)
+            });
+            quote!({#(#entries),*})
         }
     }
 }

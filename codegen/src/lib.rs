@@ -1,27 +1,99 @@
 //! JSON Schema → Rust code generator for `insights-events`, in the style of
-//! `prost-build`.
+//! `prost-build`: a user's crate turns its own event schemas into typed
+//! events from its build script.
 //!
-//! Every `*.schema.json` (or `*.json`) file in each immediate subfolder of a
-//! schema directory describes one event type. Each folder becomes a module
-//! (`schemas/python/db.query.schema.json` → `python::DbQuery`), and the
-//! generated file also contains an `AnyEvent` enum over every type and a
-//! `SCHEMAS` table.
+//! ```toml
+//! [dependencies]
+//! insights-events = "0.1"
+//!
+//! [build-dependencies]
+//! insights-events-codegen = "0.1"
+//! ```
 //!
 //! ```no_run
 //! // build.rs
-//! let out_dir = std::env::var("OUT_DIR").unwrap();
-//! if let Err(e) = insights_events_codegen::Config::new().compile("schemas", out_dir) {
-//!     eprintln!("error: {e}");
-//!     std::process::exit(1);
+//! fn main() -> Result<(), insights_events_codegen::Error> {
+//!     insights_events_codegen::compile("schemas")
 //! }
 //! ```
 //!
-//! and in the crate: `include!(concat!(env!("OUT_DIR"), "/insights_events_generated.rs"));`.
-//! The generated code uses `serde`, `serde_json` and the runtime crate
-//! (`::insights_events` unless [`Config::runtime_path`] says otherwise).
+//! and in the crate, a module for the types:
+//!
+//! ```ignore
+//! pub mod events {
+//!     insights_events::include_events!();
+//! }
+//! ```
+//!
+//! The generated code reaches `serde` and `serde_json` through the runtime
+//! crate (`insights_events::__private`), so the user's crate depends on
+//! nothing else. [`Config`] holds the options (the runtime's path, the
+//! output file's name); [`Config::generate_with_warnings`] returns the code
+//! as a string.
+//!
+//! # Schema files
+//!
+//! Every `*.json` file (by convention `*.schema.json`) in each immediate
+//! subfolder of the schema directory describes one event type, as a
+//! draft-07 JSON Schema with `"type": "object"`. Each folder becomes a
+//! module (`schemas/orders/order.placed.schema.json` →
+//! `orders::OrderPlaced`); the generated file also has an `AnyEvent` enum
+//! over every type and a `SCHEMAS` table. [`Config::compile`] prints a
+//! `cargo:warning` for what it skips (a file at the root of the schema
+//! directory, a file that is not `.json`, a folder without schemas, a
+//! directory with none at all) and for an `event_type` const that differs
+//! from the file name.
+//!
+//! * **Event type**: the `event_type` property's `const`; without an
+//!   `event_type` property, the file name (`order.placed`). An
+//!   `event_type` property *without* a `const` leaves the value to the
+//!   sender: the struct gets a `pub event_type: String` (the file name until
+//!   set, `.with_event_type(..)`), and `AnyEvent::from_value_as("folder/file",
+//!   value)` parses an event as that schema whatever its event type.
+//! * **Type name**: from the event type (`db.query` → `DbQuery`); from the
+//!   file name when the event type is free or shared.
+//! * **Shared event types**: two schemas in a folder may have the same
+//!   `event_type` const when a required `const` property tells them apart
+//!   (heroku's `router` and `postgres` log events, both `logplex`, by
+//!   `proc_id`); `AnyEvent` picks the one whose consts all match.
+//! * **`const` properties** other than `event_type` are not struct fields:
+//!   they are written with every event and checked on parsing.
+//! * **Other keys** go to the struct's `extra` map; a top-level
+//!   `additionalProperties` schema checks their values, `false` rejects them.
+//!
+//! # Type mapping
+//!
+//! Chosen for the person writing `OrderPlaced::new(..)`: plain Rust types,
+//! with the schema's finer rules checked when an event is parsed or
+//! validated (`AnyEvent`, `insights-events validate`, the receiver).
+//!
+//! | JSON Schema | Rust type | checked on parsing |
+//! |---|---|---|
+//! | `"type": "string"` | `String` | `minLength`, `maxLength` (top-level fields) |
+//! | `"type": "string"` with `format` or `pattern` | `String` | not checked |
+//! | `"type": "string"`, `"enum": [..]` | an enum, one variant per value | the value is one of them |
+//! | `"type": "integer"` (any `minimum`, `maximum`, `exclusive*`) | `i64` | the bounds (top-level fields) |
+//! | `"type": "number"` | `f64` | the bounds (top-level fields); NaN and infinities never sent |
+//! | `"type": "boolean"` | `bool` | |
+//! | `"type": "object"` with `properties` | a struct named after the event and field (`OrderPlacedShipping`) | nested types and required keys |
+//! | `"type": "object"` without `properties` | `serde_json::Map<String, serde_json::Value>` | |
+//! | `"type": "array"`, `items` | `Vec<T>` | item types |
+//! | no `type`, `true`, `anyOf` of mixed types | `serde_json::Value` (or typify's enum) | |
+//! | `"type": [T, "null"]`, or `null` in `anyOf`/`oneOf` | `Option<T>` | |
+//! | `$ref` to `$defs` / `definitions` | the definition's type, shared by the folder | |
+//!
+//! A property not in `required` is `Option<T>` (`Option<T>` too when it is
+//! also nullable: absent and `null` are both `None`). Integers are `i64`
+//! whatever their bounds: typify would make `minimum: 1` a `NonZeroU64`
+//! and `minimum: 0` a `u64`, which `OrderPlaced::new("o", 3)` cannot take
+//! from a literal or an `i64` without a conversion, so the generator drops
+//! integer bounds before typify and checks them itself. Bounds inside
+//! nested objects and arrays are dropped the same way and are not checked
+//! (top-level fields only).
 //!
 //! The generator never panics on bad input: any schema it cannot handle
-//! produces an [`Error`] naming the file, the JSON Pointer and the construct.
+//! produces an [`Error`] naming the file, the JSON Pointer and the construct,
+//! on one line (for `Display` and `Debug` alike).
 
 #![warn(missing_docs)]
 
@@ -459,7 +531,7 @@ fn list_schema_files(
     let hidden = |path: &Path| {
         path.file_name()
             .and_then(|n| n.to_str())
-            .map_or(true, |n| n.starts_with('.'))
+            .is_none_or(|n| n.starts_with('.'))
     };
     let mut folders = Vec::new();
     let mut root_files = Vec::new();
@@ -559,22 +631,14 @@ impl Bounds {
     fn of(schema: &Value) -> Bounds {
         let num = |k: &str| schema.get(k).and_then(Value::as_f64);
         let len = |k: &str| schema.get(k).and_then(Value::as_u64);
-        let mut b = Bounds {
+        Bounds {
             minimum: num("minimum"),
             maximum: num("maximum"),
             exclusive_minimum: num("exclusiveMinimum"),
             exclusive_maximum: num("exclusiveMaximum"),
             min_length: len("minLength"),
             max_length: len("maxLength"),
-        };
-        // draft-04's boolean form: `"minimum": 1, "exclusiveMinimum": true`.
-        if schema.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
-            b.exclusive_minimum = b.minimum.take();
         }
-        if schema.get("exclusiveMaximum") == Some(&Value::Bool(true)) {
-            b.exclusive_maximum = b.maximum.take();
-        }
-        b
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -984,9 +1048,14 @@ fn load_namespace(
     let mut events: Vec<EventSpec> = Vec::new();
     // name -> (file, pointer, schema)
     let mut defs: BTreeMap<String, (String, String, Value)> = BTreeMap::new();
+    // Warnings about one schema, kept until we know whether its event type
+    // is shared (then its file name differs from it by design).
+    let mut own_warnings: Vec<(String, Vec<String>)> = Vec::new();
     for path in paths {
         let (file, root) = parse_file(path)?;
-        let mut event = load_event(&file, &root, warnings)?;
+        let mut mine = Vec::new();
+        let mut event = load_event(&file, &root, &mut mine)?;
+        own_warnings.push((event.event_type.clone(), mine));
         let same_type: Vec<&EventSpec> = events
             .iter()
             .filter(|e| e.event_type == event.event_type)
@@ -1029,6 +1098,11 @@ fn load_namespace(
             }
         }
         events.push(event);
+    }
+    for (event_type, mine) in own_warnings {
+        if events.iter().filter(|e| e.event_type == event_type).count() == 1 {
+            warnings.extend(mine);
+        }
     }
     for (i, event) in events.iter().enumerate() {
         if let Some(prev) = events[..i].iter().find(|e| e.type_name == event.type_name) {

@@ -458,3 +458,803 @@ fn missing_dir_is_an_io_error() {
         "{e}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Warnings (`Config::generate_with_warnings`).
+// ---------------------------------------------------------------------------
+
+/// A plain schema with a fixed event type matching its file name
+/// (`order.placed.schema.json`).
+const PLACED: &str = r#"{"type": "object", "properties": {"event_type": {"const": "order.placed"}, "order_id": {"type": "string"}}}"#;
+
+/// Writes `files` into a temp dir, creates the (empty) folders `dirs`, and
+/// returns the warnings of a successful generation.
+fn warnings_of(files: &[(&str, &str)], dirs: &[&str]) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    for d in dirs {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let generated = Config::new()
+        .generate_with_warnings(dir.path())
+        .unwrap_or_else(|e| panic!("generation failed: {e}"));
+    syn::parse_file(&generated.source).expect("generated source parses");
+    for w in &generated.warnings {
+        assert!(!w.contains('\n'), "warning is not one line: {w}");
+    }
+    (dir, generated.warnings)
+}
+
+#[test]
+fn warning_for_a_file_directly_in_the_schema_root() {
+    let (dir, warnings) = warnings_of(
+        &[
+            ("stray.schema.json", PLACED),
+            ("orders/order.placed.schema.json", PLACED),
+        ],
+        &[],
+    );
+    let path = dir.path().join("stray.schema.json").display().to_string();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(&path), "{warnings:?}");
+    assert!(warnings[0].contains("skipped"), "{warnings:?}");
+}
+
+#[test]
+fn root_file_is_not_generated() {
+    let (dir, out) = generate(&[("order.placed.schema.json", PLACED)]);
+    let generated = Config::new().generate_with_warnings(dir.path()).unwrap();
+    assert!(
+        !generated.source.contains("pub struct OrderPlaced"),
+        "{}",
+        generated.source
+    );
+    assert!(!out.unwrap().contains("pub struct OrderPlaced"));
+}
+
+#[test]
+fn warning_for_a_non_json_file_in_a_folder() {
+    let (dir, warnings) = warnings_of(
+        &[
+            ("orders/order.placed.schema.json", PLACED),
+            ("orders/notes.txt", "not a schema"),
+        ],
+        &[],
+    );
+    let path = dir.path().join("orders/notes.txt").display().to_string();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(&path), "{warnings:?}");
+    assert!(warnings[0].contains("skipped"), "{warnings:?}");
+}
+
+#[test]
+fn warning_for_a_folder_without_schema_files() {
+    let (dir, warnings) = warnings_of(&[("orders/order.placed.schema.json", PLACED)], &["empty"]);
+    let path = dir.path().join("empty").display().to_string();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(&path), "{warnings:?}");
+    assert!(warnings[0].contains("no schema files"), "{warnings:?}");
+}
+
+#[test]
+fn warning_for_a_folder_holding_only_non_json_files() {
+    let (dir, warnings) = warnings_of(
+        &[
+            ("orders/order.placed.schema.json", PLACED),
+            ("docs/README.md", "# docs"),
+        ],
+        &[],
+    );
+    let folder = dir.path().join("docs").display().to_string();
+    let file = dir.path().join("docs/README.md").display().to_string();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&file) && w.contains("skipped")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("{folder}:")) && w.contains("no schema files")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn warning_for_a_schema_dir_without_schemas() {
+    let (dir, warnings) = warnings_of(&[], &[]);
+    let path = dir.path().display().to_string();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(&path), "{warnings:?}");
+    assert!(warnings[0].contains("no schema files"), "{warnings:?}");
+}
+
+#[test]
+fn warning_when_event_type_const_differs_from_file_name() {
+    let (dir, warnings) = warnings_of(&[("orders/placed.schema.json", PLACED)], &[]);
+    let path = dir
+        .path()
+        .join("orders/placed.schema.json")
+        .display()
+        .to_string();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert!(w.contains(&path), "{w}");
+    assert!(w.contains("\"order.placed\""), "{w}");
+    assert!(w.contains("\"placed\""), "{w}");
+}
+
+#[test]
+fn hidden_files_give_no_warning() {
+    let (_dir, warnings) = warnings_of(
+        &[
+            (".DS_Store", "\0\0"),
+            ("orders/.DS_Store", "\0\0"),
+            ("orders/order.placed.schema.json", PLACED),
+        ],
+        &[".git"],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn clean_folder_gives_no_warnings() {
+    let (_dir, warnings) = warnings_of(
+        &[
+            ("orders/order.placed.schema.json", PLACED),
+            ("orders/order.refunded.schema.json", REFUND),
+        ],
+        &[],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+// ---------------------------------------------------------------------------
+// `Error`'s `Debug`.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn error_debug_is_its_display_for_a_schema_error() {
+    let schema = r#"{"type": "object", "properties": {"duration": {"type": "decimal"}}}"#;
+    let (_dir, out) = generate(&[("python/db.query.schema.json", schema)]);
+    let e = out.unwrap_err();
+    assert!(matches!(e, Error::Schema { .. }), "{e}");
+    assert_eq!(format!("{e:?}"), e.to_string());
+    assert!(!format!("{e:?}").contains('\n'), "{e:?}");
+    assert!(
+        format!("{e:?}").ends_with("unsupported type \"decimal\""),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn error_debug_is_its_display_for_an_io_error() {
+    let e = Config::new()
+        .generate("/nonexistent/schemas/dir")
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert_eq!(format!("{e:?}"), e.to_string());
+    assert_eq!(format!("{e:#?}"), e.to_string());
+    assert!(!format!("{e:?}").contains('\n'), "{e:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Integer bounds.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn integer_minimum_one_is_i64_with_bounds_checked() {
+    let schema = r#"{"type": "object", "properties": {
+        "count": {"type": "integer", "minimum": 1},
+        "total": {"type": "integer", "minimum": 1}
+    }, "required": ["total"]}"#;
+    let src = ok(&[("orders/order.counted.json", schema)]);
+    assert!(!src.contains("NonZero"), "{src}");
+    assert_contains(&src, "pub count: Option<i64>,");
+    assert_contains(&src, "pub total: i64,");
+    assert_contains(
+        &src,
+        "super::__check_bounds::< __A::Error, >( \"count\", &__v, &super::__Bounds { minimum: Some(1f64), maximum: None, exclusive_minimum: None, exclusive_maximum: None, min_length: None, max_length: None, }, )?;",
+    );
+    assert_contains(
+        &src,
+        "super::__check_bounds::< __A::Error, >( \"total\", &__v, &super::__Bounds { minimum: Some(1f64),",
+    );
+    assert_contains(&src, "rust_type: \"Option<i64>\",");
+    assert_contains(&src, "rust_type: \"i64\",");
+}
+
+#[test]
+fn integer_minimum_zero_is_i64_with_bounds_checked() {
+    let schema = r#"{"type": "object", "properties": {
+        "retries": {"type": "integer", "minimum": 0},
+        "port": {"type": "integer", "exclusiveMinimum": 0, "maximum": 65535}
+    }}"#;
+    let src = ok(&[("net/conn.opened.json", schema)]);
+    assert!(!src.contains("NonZero"), "{src}");
+    assert_contains(&src, "pub retries: Option<i64>,");
+    assert_contains(&src, "pub port: Option<i64>,");
+    assert_contains(
+        &src,
+        "super::__check_bounds::< __A::Error, >( \"retries\", &__v, &super::__Bounds { minimum: Some(0f64), maximum: None, exclusive_minimum: None,",
+    );
+    assert_contains(
+        &src,
+        "super::__check_bounds::< __A::Error, >( \"port\", &__v, &super::__Bounds { minimum: None, maximum: Some(65535f64), exclusive_minimum: Some(0f64), exclusive_maximum: None,",
+    );
+}
+
+#[test]
+fn nullable_integer_with_minimum_is_option_i64() {
+    let schema = r#"{"type": "object", "properties": {
+        "count": {"type": ["integer", "null"], "minimum": 1}
+    }, "required": ["count"]}"#;
+    let src = ok(&[("orders/order.counted.json", schema)]);
+    assert!(!src.contains("NonZero"), "{src}");
+    assert_contains(&src, "pub count: Option<i64>,");
+    assert_contains(
+        &src,
+        "( \"count\", &__v, &super::__Bounds { minimum: Some(1f64),",
+    );
+}
+
+#[test]
+fn unbounded_integer_has_no_bounds_check() {
+    let schema = r#"{"type": "object", "properties": {"count": {"type": "integer"}}}"#;
+    let src = ok(&[("orders/order.counted.json", schema)]);
+    assert_contains(&src, "pub count: Option<i64>,");
+    assert!(
+        !squash(&src).contains("super::__check_bounds::< __A::Error, >( \"count\""),
+        "{src}"
+    );
+}
+
+#[test]
+fn nested_integer_bounds_never_produce_nonzero() {
+    let schema = r##"{"type": "object", "properties": {
+        "shipping": {"type": "object", "properties": {
+            "parcels": {"type": "integer", "minimum": 1},
+            "weight": {"type": "integer", "exclusiveMinimum": 0},
+            "inner": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0}}}
+        }},
+        "sizes": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+        "either": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+        "copies": {"$ref": "#/$defs/Copies"}
+    }, "$defs": {"Copies": {"type": "integer", "minimum": 1}}}"##;
+    let src = ok(&[("orders/order.shipped.json", schema)]);
+    assert!(!src.contains("NonZero"), "{src}");
+    assert_contains(&src, "pub struct OrderShippedShipping {");
+    assert_contains(&src, "pub parcels: ::std::option::Option<i64>,");
+    assert_contains(&src, "pub weight: ::std::option::Option<i64>,");
+    assert_contains(&src, "pub n: ::std::option::Option<i64>,");
+    assert_contains(&src, "pub sizes: Option<Vec<i64>>,");
+    assert_contains(&src, "pub struct Copies(pub i64);");
+}
+
+// ---------------------------------------------------------------------------
+// Const properties.
+// ---------------------------------------------------------------------------
+
+const ROUTER: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string", "const": "logplex"},
+    "proc_id": {"const": "router"},
+    "path": {"type": "string"}
+}, "required": ["event_type", "proc_id"]}"#;
+
+const POSTGRES: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string", "const": "logplex"},
+    "proc_id": {"const": "heroku-postgres"},
+    "sql": {"type": "string"}
+}, "required": ["event_type", "proc_id"]}"#;
+
+#[test]
+fn const_property_is_not_a_struct_field() {
+    let src = ok(&[("heroku/logplex.schema.json", ROUTER)]);
+    assert!(!src.contains("pub proc_id"), "{src}");
+    assert!(!src.contains("fn proc_id"), "{src}");
+    assert_contains(&src, "pub path: Option<String>,");
+    // not a constructor parameter either (the only required key is a const)
+    assert_contains(&src, "pub fn new() -> Self");
+}
+
+#[test]
+fn const_property_is_in_the_packed_literal() {
+    let src = ok(&[("heroku/logplex.schema.json", ROUTER)]);
+    assert!(
+        src.contains(r#"("{\"event_type\":\"logplex\",\"proc_id\":\"router\"");"#),
+        "{src}"
+    );
+}
+
+#[test]
+fn const_property_is_serialized_and_checked() {
+    let src = ok(&[("heroku/logplex.schema.json", ROUTER)]);
+    // Serialize writes it
+    assert_contains(
+        &src,
+        "map.serialize_entry( \"proc_id\", &::insights_events::__private::serde_json::json!(\"router\"), )?;",
+    );
+    // Deserialize checks it and, being required, wants it present
+    assert_contains(
+        &src,
+        "super::__check_const::< __A::Error, >(\"proc_id\", \"\\\"router\\\"\", &map.next_value()?)?;",
+    );
+    assert_contains(&src, "missing_field( \"proc_id\", )");
+    // the key is known (not kept in `extra`) and always present
+    assert_contains(&src, "\"event_type\" | \"proc_id\" => true,");
+}
+
+#[test]
+fn const_property_is_in_schemas() {
+    let src = ok(&[("heroku/logplex.schema.json", ROUTER)]);
+    assert!(
+        src.contains(r#"consts: &[("proc_id", "\"router\"")],"#),
+        "{src}"
+    );
+    // and not listed as a field
+    assert!(!src.contains("name: \"proc_id\""), "{src}");
+}
+
+#[test]
+fn non_string_const_property() {
+    let schema = r#"{"type": "object", "properties": {
+        "version": {"const": 2},
+        "meta": {"const": {"a": [1, "x"]}}
+    }}"#;
+    let src = ok(&[("app/app.started.json", schema)]);
+    assert!(!src.contains("pub version"), "{src}");
+    assert!(!src.contains("pub meta"), "{src}");
+    assert!(
+        src.contains(r#"consts: &[("version", "2"), ("meta", "{\"a\":[1,\"x\"]}")],"#),
+        "{src}"
+    );
+    assert!(
+        src.contains(r#"\"version\":2,\"meta\":{\"a\":[1,\"x\"]}"#),
+        "{src}"
+    );
+}
+
+/// A string const whose compact JSON holds an escape Rust has no form for
+/// (`\f`, `\b`, `\u0001`) is still the value `Serialize` writes.
+#[test]
+fn const_with_control_character_is_serialized_as_its_value() {
+    let schema = r#"{"type": "object", "properties": {"sep": {"const": "a\fb"}}}"#;
+    let src = ok(&[("app/app.started.json", schema)]);
+    assert!(
+        !squash(&src).contains("map.serialize_entry( \"sep\", &::insights_events::__private::serde_json::json!(null), )"),
+        "{src}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Shared event types.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn shared_event_type_told_apart_by_a_required_const() {
+    let src = ok(&[
+        ("heroku/router.schema.json", ROUTER),
+        ("heroku/postgres.schema.json", POSTGRES),
+    ]);
+    assert_contains(&src, "pub struct Router {");
+    assert_contains(&src, "pub struct Postgres {");
+    assert!(!src.contains("pub struct Logplex"), "{src}");
+    assert_contains(&src, "Router(heroku::Router),");
+    assert_contains(&src, "Postgres(heroku::Postgres),");
+    // Both keep the shared event type.
+    assert_eq!(
+        squash(&src)
+            .matches("pub const EVENT_TYPE: &'static str = \"logplex\";")
+            .count(),
+        2,
+        "{src}"
+    );
+    let squashed = squash(&src);
+    let dispatch = &squashed[squashed.find("pub fn from_value(").unwrap()
+        ..squashed.find("pub fn from_value_as(").unwrap()];
+    let arm = &dispatch[dispatch.find("\"logplex\" =>").expect("a logplex arm")..];
+    assert!(
+        arm.starts_with("\"logplex\" => { if ::insights_events::__private::consts_match("),
+        "{dispatch}"
+    );
+    assert!(
+        arm.contains("consts_match( &map, &[(\"proc_id\", \"\\\"heroku-postgres\\\"\", true)], ) { return ::insights_events::__private::serde_json::from_value::< heroku::Postgres, >"),
+        "{dispatch}"
+    );
+    assert!(
+        arm.contains("consts_match( &map, &[(\"proc_id\", \"\\\"router\\\"\", true)], ) { return ::insights_events::__private::serde_json::from_value::< heroku::Router, >"),
+        "{dispatch}"
+    );
+    assert!(arm.contains("matches none of them"), "{dispatch}");
+    // SCHEMAS names both, with their consts.
+    assert!(
+        src.contains(r#"consts: &[("proc_id", "\"router\"")],"#),
+        "{src}"
+    );
+    assert!(
+        src.contains(r#"consts: &[("proc_id", "\"heroku-postgres\"")],"#),
+        "{src}"
+    );
+    assert_contains(&src, "type_name: \"Router\",");
+    assert_contains(&src, "type_name: \"Postgres\",");
+}
+
+#[test]
+fn shared_event_type_without_consts_is_an_error() {
+    let a = r#"{"type": "object", "properties": {"event_type": {"const": "logplex"}, "path": {"type": "string"}}}"#;
+    let msg = err(&[
+        ("heroku/router.schema.json", a),
+        ("heroku/postgres.schema.json", a),
+    ]);
+    assert!(msg.contains("is already defined by"), "{msg}");
+    assert!(msg.contains("\"logplex\""), "{msg}");
+}
+
+#[test]
+fn shared_event_type_with_only_optional_differing_consts_is_an_error() {
+    let router = ROUTER.replace(
+        r#""required": ["event_type", "proc_id"]"#,
+        r#""required": ["event_type"]"#,
+    );
+    let postgres = POSTGRES.replace(
+        r#""required": ["event_type", "proc_id"]"#,
+        r#""required": ["event_type"]"#,
+    );
+    let msg = err(&[
+        ("heroku/router.schema.json", &router),
+        ("heroku/postgres.schema.json", &postgres),
+    ]);
+    assert!(msg.contains("is already defined by"), "{msg}");
+}
+
+#[test]
+fn shared_event_type_with_equal_consts_is_an_error() {
+    let msg = err(&[
+        ("heroku/router.schema.json", ROUTER),
+        ("heroku/router2.schema.json", ROUTER),
+    ]);
+    assert!(msg.contains("is already defined by"), "{msg}");
+}
+
+// ---------------------------------------------------------------------------
+// Free event types.
+// ---------------------------------------------------------------------------
+
+const ECTO: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string"},
+    "query": {"type": "string"}
+}}"#;
+
+#[test]
+fn free_event_type_is_a_string_field_with_a_setter() {
+    let src = ok(&[("elixir/ecto.query.schema.json", ECTO)]);
+    assert_contains(&src, "pub struct EctoQuery {");
+    assert_contains(&src, "pub event_type: String,");
+    assert_contains(
+        &src,
+        "pub fn with_event_type(mut self, v: impl Into<String>) -> Self",
+    );
+    assert_contains(&src, "pub const EVENT_TYPE: &'static str = \"ecto.query\";");
+    // serialized and packed from the field, not the constant
+    assert_contains(
+        &src,
+        "map.serialize_entry(\"event_type\", &self.event_type)?;",
+    );
+    assert_contains(&src, "p.str(&self.event_type)?;");
+    assert_contains(&src, "Self::EctoQuery(e) => Some(e.event_type.as_str()),");
+}
+
+#[test]
+fn free_event_type_in_schemas() {
+    let src = ok(&[("elixir/ecto.query.schema.json", ECTO)]);
+    assert_contains(&src, "name: \"elixir/ecto.query\",");
+    assert_contains(&src, "free_event_type: true,");
+    assert_contains(&src, "type_name: \"EctoQuery\",");
+    assert!(!src.contains("free_event_type: false"), "{src}");
+}
+
+#[test]
+fn free_event_type_in_from_value_as() {
+    let src = ok(&[("elixir/ecto.query.schema.json", ECTO)]);
+    let squashed = squash(&src);
+    let as_fn = &squashed[squashed.find("pub fn from_value_as(").unwrap()..];
+    assert!(
+        as_fn.contains("\"elixir/ecto.query\" | \"elixir::EctoQuery\" | \"EctoQuery\" | \"ecto.query\" => { ::insights_events::__private::serde_json::from_value::< elixir::EctoQuery, >(value) .map(Self::EctoQuery) }"),
+        "{src}"
+    );
+}
+
+#[test]
+fn free_event_type_named_after_the_file() {
+    // The `event_type` property has no const and the title says otherwise:
+    // the type is still named after the file.
+    let schema = r#"{"title": "Query", "type": "object", "properties": {
+        "event_type": {"type": "string", "description": "Sender's choice."}
+    }}"#;
+    let src = ok(&[("elixir/repo.call.schema.json", schema)]);
+    assert_contains(&src, "pub struct RepoCall {");
+    assert_contains(&src, "pub event_type: String,");
+    assert_contains(&src, "free_event_type: true,");
+}
+
+// ---------------------------------------------------------------------------
+// `additionalProperties` at top level.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn additional_properties_false_rejects_unknown_keys() {
+    let schema = r#"{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false}"#;
+    let src = ok(&[("strict/strict.event.json", schema)]);
+    assert!(
+        src.contains(r#"not allowed (the schema sets \"additionalProperties\": false)"#),
+        "{src}"
+    );
+    assert!(!squash(&src).contains("__extra.insert(__key, v);"), "{src}");
+}
+
+#[test]
+fn additional_properties_schema_checks_extra_values() {
+    let schema = r#"{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "number"}}"#;
+    let src = ok(&[("metrics/metrics.event.json", schema)]);
+    assert_contains(
+        &src,
+        "super::__field::<f64, __A::Error>(&__key, v.clone())?; __extra.insert(__key, v);",
+    );
+    assert!(!src.contains("not allowed (the schema sets"), "{src}");
+}
+
+#[test]
+fn additional_properties_object_schema_gets_a_typify_type() {
+    let schema = r#"{"type": "object", "properties": {}, "additionalProperties": {"type": "object", "properties": {"unit": {"type": "string"}}, "required": ["unit"]}}"#;
+    let src = ok(&[("metrics/metrics.event.json", schema)]);
+    assert_contains(&src, "pub struct MetricsEventExtra {");
+    assert_contains(
+        &src,
+        "super::__field::< MetricsEventExtra, __A::Error, >(&__key, v.clone())?;",
+    );
+}
+
+#[test]
+fn additional_properties_true_or_absent_keeps_any_extra() {
+    for extra in [
+        "",
+        r#", "additionalProperties": true"#,
+        r#", "additionalProperties": {}"#,
+    ] {
+        let schema =
+            format!(r#"{{"type": "object", "properties": {{"a": {{"type": "string"}}}}{extra}}}"#);
+        let src = ok(&[("loose/loose.event.json", &schema)]);
+        assert!(
+            !src.contains("not allowed (the schema sets"),
+            "{schema}: {src}"
+        );
+        assert!(
+            !squash(&src).contains("(&__key, v.clone())"),
+            "{schema}: {src}"
+        );
+        assert_contains(&src, "__extra.insert(__key, v);");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Examples in `SCHEMAS`.
+// ---------------------------------------------------------------------------
+
+/// Asserts that the (only) `SCHEMAS` entry's `examples` are exactly
+/// `expected`, whatever the formatter's line breaks and trailing commas.
+fn assert_examples(src: &str, expected: &[&str]) {
+    let normalized = squash(src).replace(", ]", "]").replace("[ ", "[");
+    let list: Vec<String> = expected.iter().map(|e| format!("{e:?}")).collect();
+    let want = format!("examples: &[{}]", list.join(", "));
+    assert_eq!(normalized.matches("examples: &[").count(), 1, "{src}");
+    assert!(normalized.contains(&want), "missing `{want}` in:\n{src}");
+}
+
+#[test]
+fn schema_examples_go_into_schemas() {
+    let schema = r#"{"type": "object", "properties": {
+        "event_type": {"const": "order.placed"},
+        "order_id": {"type": "string", "examples": ["ignored"]}
+    }, "required": ["order_id"],
+    "examples": [{"event_type": "order.placed", "order_id": "o_1"}, "nonobject-example", {"event_type": "order.placed", "order_id": "o_2", "n": 1.5}]}"#;
+    let src = ok(&[("orders/order.placed.schema.json", schema)]);
+    assert_examples(
+        &src,
+        &[
+            r#"{"event_type":"order.placed","order_id":"o_1"}"#,
+            r#"{"event_type":"order.placed","order_id":"o_2","n":1.5}"#,
+        ],
+    );
+    assert!(!src.contains("nonobject-example"), "{src}");
+    assert!(!src.contains(r#"\"ignored\""#), "{src}");
+}
+
+#[test]
+fn example_built_from_field_examples() {
+    let schema = r#"{"type": "object", "properties": {
+        "event_type": {"const": "order.placed"},
+        "proc_id": {"const": "web"},
+        "order_id": {"type": "string", "examples": ["o_1", "o_2"]},
+        "qty": {"type": "integer", "examples": [2]},
+        "note": {"type": "string"}
+    }, "required": ["event_type", "order_id", "qty"]}"#;
+    let src = ok(&[("orders/order.placed.schema.json", schema)]);
+    assert_examples(
+        &src,
+        &[r#"{"event_type":"order.placed","proc_id":"web","order_id":"o_1","qty":2}"#],
+    );
+}
+
+#[test]
+fn no_example_when_a_required_field_has_none() {
+    let schema = r#"{"type": "object", "properties": {
+        "event_type": {"const": "order.placed"},
+        "order_id": {"type": "string", "examples": ["o_1"]},
+        "qty": {"type": "integer"}
+    }, "required": ["event_type", "order_id", "qty"]}"#;
+    let src = ok(&[("orders/order.placed.schema.json", schema)]);
+    assert_examples(&src, &[]);
+    assert!(!src.contains(r#"\"o_1\""#), "{src}");
+}
+
+#[test]
+fn schema_examples_of_only_non_objects_fall_back_to_field_examples() {
+    let schema = r#"{"type": "object", "properties": {
+        "event_type": {"const": "order.placed"},
+        "order_id": {"type": "string", "examples": ["o_1"]}
+    }, "required": ["order_id"], "examples": ["x", 3]}"#;
+    let src = ok(&[("orders/order.placed.schema.json", schema)]);
+    assert_examples(&src, &[r#"{"event_type":"order.placed","order_id":"o_1"}"#]);
+}
+
+// ---------------------------------------------------------------------------
+// serde only through the runtime.
+// ---------------------------------------------------------------------------
+
+/// Schemas exercising every kind of item the generator and typify emit.
+fn serde_heavy_source() -> String {
+    let mixed = r##"{"type": "object", "properties": {
+        "event_type": {"const": "mixed.event"},
+        "proc_id": {"const": "web"},
+        "kind": {"type": "string", "enum": ["a", "b"]},
+        "level": {"type": "string", "enum": ["info", "warn-ing", "ERROR"]},
+        "either": {"type": ["integer", "string", "null"]},
+        "one": {"oneOf": [{"type": "object", "properties": {"x": {"type": "string"}}}, {"type": "null"}]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "any": {},
+        "map": {"type": "object"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "def": {"$ref": "#/$defs/Thing"},
+        "short": {"type": "string", "maxLength": 5},
+        "size": {"type": "string", "enum": ["s", "m", "l"], "default": "m"},
+        "both": {"allOf": [{"$ref": "#/$defs/Thing"}, {"type": "object", "properties": {"extra_flag": {"type": "boolean"}}}]}
+    }, "required": ["kind"], "additionalProperties": {"type": "object", "properties": {"v": {"type": "number"}}},
+    "$defs": {"Thing": {"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer", "minimum": 1}}, "required": ["id"]},
+              "Code": {"type": "string", "enum": ["x", "y"]}}}"##;
+    ok(&[
+        ("orders/order.placed.schema.json", RICH),
+        ("orders/order.refunded.schema.json", REFUND),
+        ("mixed/mixed.event.schema.json", mixed),
+        ("elixir/ecto.query.schema.json", ECTO),
+        ("heroku/router.schema.json", ROUTER),
+        ("heroku/postgres.schema.json", POSTGRES),
+    ])
+}
+
+#[test]
+fn generated_code_reaches_serde_only_through_private() {
+    let src = serde_heavy_source();
+    // Paths may be broken across lines by the formatter: look without whitespace.
+    let flat: String = src.split_whitespace().collect();
+    assert!(
+        flat.contains("::insights_events::__private::serde::"),
+        "{src}"
+    );
+    assert!(
+        flat.contains("::insights_events::__private::serde_json::"),
+        "{src}"
+    );
+    for needle in ["::serde::", "::serde_json::"] {
+        for (i, _) in flat.match_indices(needle) {
+            assert!(
+                flat[..i].ends_with("__private"),
+                "`{needle}` not through `__private` at …{}…",
+                &flat[i.saturating_sub(80)..(i + 80).min(flat.len())]
+            );
+        }
+    }
+    // No `use serde...;` or `extern crate serde` either.
+    assert!(!flat.contains("useserde"), "{src}");
+    assert!(!flat.contains("externcrateserde"), "{src}");
+}
+
+fn check_serde_crate_attrs(items: &[syn::Item], checked: &mut usize) {
+    use quote::ToTokens;
+    for item in items {
+        let (name, attrs) = match item {
+            syn::Item::Struct(s) => (s.ident.to_string(), &s.attrs),
+            syn::Item::Enum(e) => (e.ident.to_string(), &e.attrs),
+            syn::Item::Union(u) => (u.ident.to_string(), &u.attrs),
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    check_serde_crate_attrs(items, checked);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let derives_serde = attrs.iter().any(|a| {
+            a.path().is_ident("derive") && {
+                let text = a.to_token_stream().to_string();
+                text.contains("Serialize") || text.contains("Deserialize")
+            }
+        });
+        if !derives_serde {
+            continue;
+        }
+        *checked += 1;
+        let has_crate = attrs.iter().any(|a| {
+            a.path().is_ident("serde")
+                && a.to_token_stream().to_string().replace(' ', "")
+                    == "#[serde(crate=\"::insights_events::__private::serde\")]"
+        });
+        assert!(
+            has_crate,
+            "`{name}` derives serde without #[serde(crate = ...)]"
+        );
+    }
+}
+
+#[test]
+fn every_serde_derive_names_the_private_serde_crate() {
+    let src = serde_heavy_source();
+    let file = syn::parse_file(&src).unwrap();
+    let mut checked = 0;
+    check_serde_crate_attrs(&file.items, &mut checked);
+    // typify's structs and enums (nested objects, enums, definitions, extra)
+    assert!(
+        checked >= 5,
+        "only {checked} serde derives found in:\n{src}"
+    );
+}
+
+#[test]
+fn serde_crate_attr_follows_runtime_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("orders")).unwrap();
+    std::fs::write(dir.path().join("orders/order.placed.schema.json"), RICH).unwrap();
+    let src = Config::new()
+        .runtime_path("crate")
+        .generate(dir.path())
+        .unwrap();
+    assert_contains(&src, "#[serde(crate = \"crate::__private::serde\")]");
+    let flat: String = src.split_whitespace().collect();
+    for (i, _) in flat.match_indices("::serde") {
+        assert!(
+            flat[..i].ends_with("crate::__private"),
+            "…{}…",
+            &flat[i.saturating_sub(80)..]
+        );
+    }
+}
+
+/// Schemas that share an event type differ from it in their file names by
+/// design: no "differs from the file name" warning for them.
+#[test]
+fn shared_event_type_files_are_not_warned_about_their_names() {
+    let (_dir, warnings) = warnings_of(
+        &[
+            ("heroku/router.schema.json", ROUTER),
+            ("heroku/postgres.schema.json", POSTGRES),
+        ],
+        &[],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

@@ -237,7 +237,7 @@ impl Event {
     pub(crate) fn has_no_fields(&self) -> bool {
         self.typed.is_none()
             && self.fields.is_empty()
-            && self.builder_layer().map_or(true, |b| b.is_empty())
+            && self.builder_layer().is_none_or(|b| b.is_empty())
             && self.under().iter().all(|l| l.is_empty())
     }
 

@@ -19,7 +19,9 @@ use super::generated::python::{
     AsgiRequest, CeleryTaskFinished, DbQuery, DjangoRequest, FlaskRequest,
 };
 use super::generated::{AnyEvent, SCHEMAS};
+use super::rules::json_words;
 use crate::json::kind;
+use crate::model::typed::SchemaInfo;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -173,6 +175,57 @@ pub fn check_line(line: &[u8], opts: Options) -> Result<AnyEvent, Invalid> {
     }
 }
 
+/// The schema called `name`: its [`SchemaInfo::name`] (`"python/db.query"`),
+/// `folder::Type`, or a bare type or file name no other schema takes.
+pub fn find_schema(name: &str) -> Option<&'static SchemaInfo> {
+    SCHEMAS
+        .iter()
+        .find(|s| s.name == name || format!("{}::{}", s.namespace, s.type_name) == name)
+        .or_else(|| {
+            let mut bare = SCHEMAS
+                .iter()
+                .filter(|s| s.type_name == name || s.name.rsplit('/').next() == Some(name));
+            match (bare.next(), bare.next()) {
+                (Some(s), None) => Some(s),
+                _ => None,
+            }
+        })
+}
+
+/// Checks one NDJSON line as the schema called `name` (see
+/// [`find_schema`]), whatever its `event_type` says: for schemas that leave
+/// the event type to the sender (Elixir's `ecto.query`, say). A schema with
+/// a fixed event type still requires it.
+pub fn check_line_as(line: &[u8], name: &str) -> Result<AnyEvent, Invalid> {
+    let value: Value = serde_json::from_slice(line).map_err(|e| from_json_error(None, &e))?;
+    check_value_as(value, name)
+}
+
+/// [`check_line_as`] for an already parsed value.
+pub fn check_value_as(value: Value, name: &str) -> Result<AnyEvent, Invalid> {
+    let event_type = match &value {
+        Value::Object(m) => m
+            .get("event_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        other => {
+            return Err(Invalid::new(
+                None,
+                "$",
+                format!("expected an event object, found {}", kind(other)),
+            ))
+        }
+    };
+    if find_schema(name).is_none() {
+        return Err(Invalid::new(
+            event_type,
+            "$",
+            format!("no schema is called {}", Value::String(name.to_owned())),
+        ));
+    }
+    AnyEvent::from_value_as(name, value).map_err(|e| from_json_error(event_type.as_deref(), &e))
+}
+
 /// Checks an already parsed JSON value (the receiver's path).
 pub fn check_value(value: Value, opts: Options) -> Result<AnyEvent, Invalid> {
     let event_type = match &value {
@@ -267,7 +320,225 @@ pub fn from_json_error(event_type: Option<&str>, e: &serde_json::Error) -> Inval
         let found = rest.split(", expected").next().unwrap_or(rest);
         return Invalid::new(et, "$", format!("expected an event object, found {found}"));
     }
-    Invalid::new(et, "$", msg)
+    Invalid::new(et, "$", json_words(&msg))
+}
+
+/// What [`check_examples`] found about one schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExampleFinding {
+    /// Example `index` of `schema` is valid as its type.
+    Valid {
+        /// The schema's name (`"python/db.query"`).
+        schema: &'static str,
+        /// Which example.
+        index: usize,
+    },
+    /// Example `index` of `schema` does not validate: `reason`.
+    Invalid {
+        /// The schema's name.
+        schema: &'static str,
+        /// Which example.
+        index: usize,
+        /// Why, as the parser said.
+        reason: String,
+    },
+    /// Required field `field` set to a value of the wrong JSON type
+    /// (`value`) was rejected, with an error naming the field.
+    Flagged {
+        /// The schema's name.
+        schema: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The wrong value tried, as JSON.
+        value: String,
+    },
+    /// Required field `field` set to `value` (of the wrong JSON type) was
+    /// accepted, or rejected without naming the field: a gap in the checks.
+    Missed {
+        /// The schema's name.
+        schema: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The wrong value tried, as JSON.
+        value: String,
+        /// The error, if there was one.
+        error: Option<String>,
+    },
+    /// The schema has no example to start from.
+    NoExample {
+        /// The schema's name.
+        schema: &'static str,
+    },
+}
+
+impl ExampleFinding {
+    /// Whether this finding is a problem (an invalid example or a missed
+    /// wrong type).
+    pub fn is_problem(&self) -> bool {
+        matches!(self, Self::Invalid { .. } | Self::Missed { .. })
+    }
+}
+
+/// A value of a JSON type that `json_type` (as in [`FieldInfo::json_type`]:
+/// `"string"`, `"[\"string\",\"null\"]"`) does not allow, if the field's type
+/// is known.
+///
+/// [`FieldInfo::json_type`]: crate::FieldInfo::json_type
+fn wrong_value_for(json_type: &str) -> Option<Value> {
+    let allowed: Vec<String> = if json_type.starts_with('[') {
+        serde_json::from_str(json_type).ok()?
+    } else {
+        vec![json_type.to_owned()]
+    };
+    const KNOWN: [&str; 7] = [
+        "string", "number", "integer", "boolean", "object", "array", "null",
+    ];
+    if allowed.is_empty() || allowed.iter().any(|t| !KNOWN.contains(&t.as_str())) {
+        return None; // `any`, a `$ref`: no type to violate
+    }
+    let allows = |t: &str| allowed.iter().any(|a| a == t);
+    let candidates = [
+        (
+            serde_json::json!(12345),
+            allows("number") || allows("integer"),
+        ),
+        (Value::String("not the right type".into()), allows("string")),
+        (Value::Bool(true), allows("boolean")),
+        (Value::Array(Vec::new()), allows("array")),
+        (Value::Object(serde_json::Map::new()), allows("object")),
+    ];
+    candidates.into_iter().find(|(_, ok)| !ok).map(|(v, _)| v)
+}
+
+/// Checks every schema's own examples ([`SchemaInfo::examples`]): each must
+/// parse as its schema with `parse_as` (the schema's name and the event;
+/// for generated types `AnyEvent::from_value_as`), and dispatch to the same
+/// value with `dispatch` (`AnyEvent::from_value`, `None` for `Unknown`),
+/// unless the schema leaves the event type to the sender. Then each
+/// required field, set to a value of the wrong JSON type, must be rejected
+/// by `parse_as` with an error naming it.
+///
+/// For a crate's own schemas, in a test:
+///
+/// ```
+/// use insights_events::check::{check_examples, example_problems};
+/// use insights_events::{AnyEvent, SCHEMAS};
+///
+/// let findings = check_examples(
+///     SCHEMAS,
+///     |name, v| AnyEvent::from_value_as(name, v).map_err(|e| e.to_string()),
+///     |v| match AnyEvent::from_value(v) {
+///         Ok(AnyEvent::Unknown(_)) => Ok(None),
+///         other => other.map(Some).map_err(|e| e.to_string()),
+///     },
+/// );
+/// assert_eq!(example_problems(SCHEMAS, &findings), Vec::<String>::new());
+/// ```
+pub fn check_examples<T: PartialEq + fmt::Debug>(
+    schemas: &'static [SchemaInfo],
+    mut parse_as: impl FnMut(&str, Value) -> Result<T, String>,
+    mut dispatch: impl FnMut(Value) -> Result<Option<T>, String>,
+) -> Vec<ExampleFinding> {
+    let mut out = Vec::new();
+    for s in schemas {
+        let examples: Vec<Value> = s
+            .examples
+            .iter()
+            .filter_map(|e| serde_json::from_str(e).ok())
+            .collect();
+        if examples.is_empty() {
+            out.push(ExampleFinding::NoExample { schema: s.name });
+            continue;
+        }
+        for (index, ex) in examples.iter().enumerate() {
+            let verdict =
+                parse_as(s.name, ex.clone()).and_then(|typed| match dispatch(ex.clone())? {
+                    Some(d) if d == typed => Ok(()),
+                    None if s.free_event_type => Ok(()),
+                    other => Err(format!(
+                        "dispatch on event_type chose {other:?}, not this schema"
+                    )),
+                });
+            out.push(match verdict {
+                Ok(()) => ExampleFinding::Valid {
+                    schema: s.name,
+                    index,
+                },
+                Err(reason) => ExampleFinding::Invalid {
+                    schema: s.name,
+                    index,
+                    reason,
+                },
+            });
+        }
+        let base = &examples[0];
+        for f in s.fields.iter().filter(|f| f.required) {
+            let Some(wrong) = wrong_value_for(f.json_type) else {
+                continue;
+            };
+            let mut ev = base.clone();
+            if let Value::Object(m) = &mut ev {
+                m.insert(f.name.to_owned(), wrong.clone());
+            }
+            let value = wrong.to_string();
+            match parse_as(s.name, ev) {
+                Err(e)
+                    if e.contains(&format!("field \"{}", f.name))
+                        || e.starts_with(&format!("{}:", f.name)) =>
+                {
+                    out.push(ExampleFinding::Flagged {
+                        schema: s.name,
+                        field: f.name,
+                        value,
+                    })
+                }
+                result => out.push(ExampleFinding::Missed {
+                    schema: s.name,
+                    field: f.name,
+                    value,
+                    error: result.err(),
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// What is wrong in `findings` (from [`check_examples`] over `schemas`), one
+/// line each: an invalid example, a wrong type that got through, a schema
+/// without a valid example, a required field of a known JSON type that was
+/// never tried. Empty when all is well.
+pub fn example_problems(schemas: &[SchemaInfo], findings: &[ExampleFinding]) -> Vec<String> {
+    let mut out: Vec<String> = findings
+        .iter()
+        .filter(|f| f.is_problem())
+        .map(|f| format!("{f:?}"))
+        .collect();
+    for s in schemas {
+        let valid = findings
+            .iter()
+            .any(|f| matches!(f, ExampleFinding::Valid { schema, .. } if *schema == s.name));
+        if !valid {
+            out.push(format!("{}: no example validates", s.name));
+            continue;
+        }
+        for field in s.fields.iter().filter(|f| f.required) {
+            if wrong_value_for(field.json_type).is_none() {
+                continue;
+            }
+            let flagged = findings.iter().any(|f| {
+                matches!(f, ExampleFinding::Flagged { schema, field: n, .. }
+                    if *schema == s.name && *n == field.name)
+            });
+            if !flagged {
+                out.push(format!(
+                    "{}.{}: a wrong type was not flagged",
+                    s.name, field.name
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Valid and invalid counts per event type.
@@ -338,6 +609,31 @@ impl fmt::Display for Tally {
 mod tests {
     use super::*;
 
+    #[test]
+    fn check_as_a_named_schema() {
+        let line = br#"{"event_type":"db.query","query":"q","duration":1}"#;
+        assert!(check_line_as(line, "python/db.query").is_ok());
+        assert!(check_line_as(line, "python::DbQuery").is_ok());
+        assert!(check_line_as(line, "DbQuery").is_ok());
+        // A fixed event type is still checked.
+        let e = check_line_as(line, "python/flask.request").unwrap_err();
+        assert_eq!(e.path, "event_type", "{e}");
+        let e = check_line_as(line, "nope/nothing").unwrap_err();
+        assert_eq!(e.reason, "no schema is called \"nope/nothing\"");
+        let e = check_line_as(
+            br#"{"event_type":"db.query","query":"q","duration":"x"}"#,
+            "python/db.query",
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "duration");
+        assert_eq!(e.reason, "invalid type: string \"x\", expected a number");
+        assert_eq!(
+            find_schema("python/db.query").map(|s| s.type_name),
+            Some("DbQuery")
+        );
+        assert!(find_schema("db.query").is_some());
+    }
+
     fn err(line: &str) -> Invalid {
         check_line(line.as_bytes(), Options::default()).unwrap_err()
     }
@@ -352,6 +648,10 @@ mod tests {
         let e = err(r#"{"event_type":"db.query","query":"SELECT 1","duration":"slow"}"#);
         assert_eq!(e.path, "duration");
         assert!(e.reason.starts_with("invalid type: string \"slow\""), "{e}");
+        assert!(
+            e.reason.ends_with("expected a number"),
+            "in JSON's words: {e}"
+        );
         let e = err(r#"{"event_type":"db.query","duration":1}"#);
         assert_eq!(
             (e.path.as_str(), e.reason.as_str()),

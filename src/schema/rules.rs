@@ -16,6 +16,15 @@ use serde_json::{Map, Value};
 /// names the field and the path inside it (`field "request.headers[2]": ...`),
 /// with the reason in JSON's words.
 pub fn field_value<T: DeserializeOwned, E: Error>(name: &str, value: Value) -> Result<T, E> {
+    if !matches!(value, Value::Object(_) | Value::Array(_)) {
+        // A scalar has no path inside it: the plain (faster) parse.
+        return serde_json::from_value(value).map_err(|e| {
+            E::custom(format_args!(
+                "field \"{name}\": {}",
+                json_words(&e.to_string())
+            ))
+        });
+    }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let reason = json_words(&e.into_inner().to_string());
@@ -150,24 +159,15 @@ fn expected_words(expected: &str) -> String {
     words.to_owned()
 }
 
-/// One of serde's names for what it found (`integer \`3\``), in JSON's words.
+/// One of serde's names for what it found, in JSON's words where serde
+/// uses Rust's (`map`, `sequence`, `unit`); `integer \`3\`` and
+/// `string "x"` stay as they are.
 fn found_words(found: &str) -> String {
-    let f = found.trim();
-    let inner = |p: &str| {
-        f.strip_prefix(p)
-            .map(|r| r.trim().trim_matches('`').to_owned())
-    };
-    if let Some(n) = inner("integer").or_else(|| inner("floating point")) {
-        return format!("number {n}");
-    }
-    if let Some(b) = inner("boolean") {
-        return format!("boolean {b}");
-    }
-    match f {
+    match found.trim() {
         "map" => "an object".to_owned(),
         "sequence" => "an array".to_owned(),
-        "unit value" | "unit" | "null" => "null".to_owned(),
-        _ => f.replace('`', "\""),
+        "unit value" | "unit" => "null".to_owned(),
+        f => f.to_owned(),
     }
 }
 
@@ -223,11 +223,11 @@ mod tests {
             ),
             (
                 "invalid type: floating point `1.5`, expected i64",
-                "invalid type: number 1.5, expected an integer",
+                "invalid type: floating point `1.5`, expected an integer",
             ),
             (
                 "invalid value: integer `-1`, expected u64",
-                "invalid value: number -1, expected a non-negative integer",
+                "invalid value: integer `-1`, expected a non-negative integer",
             ),
             (
                 "invalid type: map, expected a string",
@@ -239,11 +239,11 @@ mod tests {
             ),
             (
                 "invalid type: boolean `true`, expected a sequence",
-                "invalid type: boolean true, expected an array",
+                "invalid type: boolean `true`, expected an array",
             ),
             (
                 "invalid type: integer `3`, expected struct Headers",
-                "invalid type: number 3, expected an object",
+                "invalid type: integer `3`, expected an object",
             ),
             (
                 "invalid type: null, expected a boolean",
@@ -299,7 +299,13 @@ mod tests {
         let x = [None, None, Some(0.0), Some(5.5)];
         let l = [Some(2), Some(3)];
         let none = [None; 4];
-        let cases: [(Value, [Option<f64>; 4], [Option<u64>; 2], Option<&str>); 10] = [
+        type Case = (
+            Value,
+            [Option<f64>; 4],
+            [Option<u64>; 2],
+            Option<&'static str>,
+        );
+        let cases: [Case; 10] = [
             (json!(1), n, [None; 2], None),
             (json!(10), n, [None; 2], None),
             (
@@ -353,7 +359,8 @@ mod tests {
             .as_object()
             .unwrap()
             .clone();
-        let cases: [(&[(&str, &str, bool)], bool); 7] = [
+        type Consts = &'static [(&'static str, &'static str, bool)];
+        let cases: [(Consts, bool); 7] = [
             (&[("proc_id", "\"router\"", true)], true),
             (&[("proc_id", "\"heroku-postgres\"", true)], false),
             (&[("n", "1", true)], true),

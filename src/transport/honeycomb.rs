@@ -82,7 +82,7 @@ fn all_accepted(body: &[u8], n: usize) -> bool {
         && items.len() == n * (ITEM.len() + 1) - 1
         && items
             .chunks(ITEM.len() + 1)
-            .all(|c| c.starts_with(ITEM) && c.get(ITEM.len()).map_or(true, |&b| b == b','))
+            .all(|c| c.starts_with(ITEM) && c.get(ITEM.len()).is_none_or(|&b| b == b','))
 }
 
 impl std::fmt::Debug for HoneycombSender {

@@ -39,13 +39,19 @@ enum Command {
     #[command(
         after_help = "Examples:\n  insights-events validate events.ndjson more.ndjson\n  \
                             gunzip -c events.ndjson.gz | insights-events validate -\n  \
-                            insights-events validate --allow-unknown events.ndjson"
+                            insights-events validate --allow-unknown events.ndjson\n  \
+                            insights-events validate --type elixir/ecto.query ecto.ndjson"
     )]
     Validate {
         /// NDJSON files (`-` or nothing: stdin).
         files: Vec<PathBuf>,
         #[command(flatten)]
         check: CheckArgs,
+        /// Check every line as this schema (`folder/file` as in `schemas
+        /// list`, e.g. `python/db.query`), whatever its `event_type`: for
+        /// schemas that leave the event type to the sender.
+        #[arg(long = "type", value_name = "SCHEMA")]
+        as_type: Option<String>,
         /// Do not print the summary.
         #[arg(short, long)]
         quiet: bool,
@@ -158,9 +164,27 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Validate {
             files,
             check,
+            as_type,
             quiet,
             jobs,
-        } => validate::run(&files, check.into(), quiet, jobs),
+        } => {
+            let as_type = match as_type {
+                None => None,
+                Some(name) => Some(
+                    insights_events::check::find_schema(&name)
+                        .ok_or_else(|| {
+                            let names: Vec<&str> =
+                                insights_events::SCHEMAS.iter().map(|s| s.name).collect();
+                            format!(
+                                "no schema is called {name:?}; the schemas are: {}",
+                                names.join(", ")
+                            )
+                        })?
+                        .name,
+                ),
+            };
+            validate::run(&files, check.into(), as_type, quiet, jobs)
+        }
         Command::Send {
             files,
             check,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use crossbeam_channel::bounded;
 
 use crate::input::Input;
-use insights_events::check::{check_line, Invalid, Options, Tally};
+use insights_events::check::{check_line, check_line_as, Invalid, Options, Tally};
 
 const BLOCK: usize = 1 << 20;
 
@@ -27,7 +27,7 @@ struct Checked {
     tally: Tally,
 }
 
-fn check_block(block: Block, opts: Options) -> Checked {
+fn check_block(block: Block, opts: Options, as_type: Option<&str>) -> Checked {
     let mut tally = Tally::default();
     let mut errors = Vec::new();
     for (this, line) in (block.first_line..).zip(block.data.split(|b| *b == b'\n')) {
@@ -35,7 +35,11 @@ fn check_block(block: Block, opts: Options) -> Checked {
         if line.is_empty() {
             continue;
         }
-        match check_line(line, opts) {
+        let checked = match as_type {
+            Some(name) => check_line_as(line, name),
+            None => check_line(line, opts),
+        };
+        match checked {
             Ok(ev) => tally.valid(ev.event_type().unwrap_or("(no event_type)")),
             Err(e) => {
                 tally.invalid(e.event_type.as_deref());
@@ -109,7 +113,13 @@ fn read_blocks(input: &Input, mut emit: impl FnMut(Block) -> bool) -> Result<(),
 }
 
 /// Runs `validate`; returns the exit code.
-pub fn run(files: &[PathBuf], opts: Options, quiet: bool, jobs: usize) -> Result<i32, String> {
+pub fn run(
+    files: &[PathBuf],
+    opts: Options,
+    as_type: Option<&'static str>,
+    quiet: bool,
+    jobs: usize,
+) -> Result<i32, String> {
     let jobs = if jobs == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -131,7 +141,7 @@ pub fn run(files: &[PathBuf], opts: Options, quiet: bool, jobs: usize) -> Result
                 let tx = done_tx.clone();
                 s.spawn(move || {
                     for b in rx {
-                        if tx.send(check_block(b, opts)).is_err() {
+                        if tx.send(check_block(b, opts, as_type)).is_err() {
                             return;
                         }
                     }

@@ -488,7 +488,7 @@ pub(crate) mod cpu {
             let std = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .expect("after 1970");
-            let gap = if ours > std { ours - std } else { std - ours };
+            let gap = ours.abs_diff(std);
             assert!(gap < std::time::Duration::from_secs(5), "{gap:?}");
         }
 

@@ -390,7 +390,7 @@ impl ThreadBuffers {
     pub(crate) fn drained(&self, slot: &Slot) -> bool {
         self.spool
             .as_ref()
-            .map_or(true, |sp| slot.marks.taken() == sp.len())
+            .is_none_or(|sp| slot.marks.taken() == sp.len())
     }
 
     /// Seals the spool's records into `st.pending` (under the lock); the
