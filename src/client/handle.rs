@@ -77,6 +77,17 @@ impl fmt::Debug for Client {
     }
 }
 
+/// The one line on stderr that says why events go to stdout: no key was
+/// set and the backend was left to choose (as honeybadger-python logs its
+/// own notice). Once per process; `Backend::Stdout` chosen on purpose says
+/// nothing.
+pub(crate) const STDOUT_NOTICE: &str = "insights-events: no HONEYBADGER_API_KEY or HONEYCOMB_API_KEY set: writing events to stdout as NDJSON (set a key to send them; Backend::Stdout keeps stdout without this notice)";
+
+fn stdout_notice() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| eprintln!("{STDOUT_NOTICE}"));
+}
+
 impl Client {
     /// Starts a transmission core for `config`.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
@@ -86,7 +97,11 @@ impl Client {
             (Backend::Custom(s), _) => s.clone(),
             (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(&config)?),
             (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(&config)?),
-            (Backend::Stdout | Backend::Auto, _) => Arc::new(WriterSender::stdout()),
+            (Backend::Auto, _) => {
+                stdout_notice();
+                Arc::new(WriterSender::stdout())
+            }
+            (Backend::Stdout, _) => Arc::new(WriterSender::stdout()),
             _ => Arc::new(DiscardSender),
         };
         let sender_name = sender.name();

@@ -16,8 +16,16 @@ use super::worker::Control;
 
 impl Transmission {
     /// Waits until every event enqueued before the call has a final outcome,
-    /// or `deadline`.
+    /// or `deadline`. On one of the crate's own threads (a hook, a `Sender`)
+    /// it does not wait: the worker is what it would wait for.
     pub(crate) fn flush_until(&self, deadline: Instant) -> FlushOutcome {
+        if super::own_thread::is_own() {
+            let pending = self.queue_len() as u64 + self.shared.in_flight().events_upto(u64::MAX);
+            return FlushOutcome {
+                completed: pending == 0,
+                pending,
+            };
+        }
         let (reply, reply_rx) = channel::bounded(1);
         if self.control.send(Control::Flush { reply }).is_err() {
             let pending = self.queue_len() as u64;
@@ -63,13 +71,25 @@ impl Transmission {
     }
 
     /// Stops accepting events, delivers what it can before `timeout`, and
-    /// stops the worker. Idempotent.
+    /// stops the worker. Idempotent. On one of the crate's own threads (the
+    /// last handle dropped by a hook, say) it only asks the worker to stop:
+    /// waiting there would wait for itself.
     pub(crate) fn close(&self, timeout: Duration) -> FlushOutcome {
         let deadline = deadline_after(timeout);
         if self.closed.swap(true, Ordering::AcqRel) {
             return FlushOutcome {
                 completed: true,
                 pending: 0,
+            };
+        }
+        if super::own_thread::is_own() {
+            self.shared.set_close_deadline(deadline);
+            let (reply, _) = channel::bounded(1);
+            let _ = self.control.send(Control::Shutdown { deadline, reply });
+            let pending = self.queue_len() as u64 + self.shared.in_flight().events_upto(u64::MAX);
+            return FlushOutcome {
+                completed: pending == 0,
+                pending,
             };
         }
         self.shared.set_close_deadline(deadline);

@@ -117,6 +117,13 @@ impl Transmission {
         })
     }
 
+    /// Whether a send on this thread may wait for room: only with
+    /// `block_on_send`, and never on one of the crate's own threads (see
+    /// [`own_thread`](super::own_thread)).
+    fn blocks(&self) -> bool {
+        self.block_on_send && !super::own_thread::is_own()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -326,7 +333,7 @@ impl Transmission {
     /// Hands off the slot's full pending chunk: to the caller to put on the
     /// queue (`block_on_send`), or straight onto the queue if it has room.
     fn full<E>(&self, slot: &Arc<Slot>, st: &mut SlotState) -> Placed<E> {
-        if self.block_on_send {
+        if self.blocks() {
             // Counted as queued before the lock is released, so a flush
             // waits for it; sent after, as it may wait for room.
             let n = st.pending.len as u64;
@@ -415,7 +422,7 @@ impl Transmission {
             },
             from: None,
         };
-        if self.block_on_send {
+        if self.blocks() {
             self.shared.handed_off.fetch_add(1, Ordering::AcqRel);
             return self.send_blocking(chunk);
         }
@@ -443,6 +450,18 @@ impl Transmission {
 
     /// Counts an event the full queue could not take.
     fn overflow(&self, metadata: Option<Value>, at: SystemTime) -> SendError {
+        if super::own_thread::is_own() {
+            // No warning: the crate's own warning would come back here
+            // through a tracing layer that sends.
+            self.shared.drop_event(
+                DropReason::Reentrant,
+                metadata,
+                at,
+                "sent from one of insights-events' own threads (a hook, a Sender) while the queue was full: dropped, not waited for".into(),
+                false,
+            );
+            return SendError::QueueFull;
+        }
         if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 capacity = self.capacity,

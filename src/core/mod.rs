@@ -15,6 +15,7 @@ pub(crate) mod control;
 pub(crate) mod fast;
 pub(crate) mod handle;
 pub(crate) mod inflight;
+pub(crate) mod own_thread;
 pub(crate) mod settings;
 pub(crate) mod shared;
 pub(crate) mod stats;

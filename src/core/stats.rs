@@ -27,7 +27,7 @@ pub(crate) struct Counters {
     sent: AtomicU64,
     retried: AtomicU64,
     hook_panics: AtomicU64,
-    dropped: [AtomicU64; 9],
+    dropped: [AtomicU64; DropReason::ALL.len()],
 }
 
 impl Counters {
@@ -60,6 +60,7 @@ impl Counters {
             attempted: enqueued
                 + d(DropReason::Overflow)
                 + d(DropReason::Sampled)
+                + d(DropReason::Reentrant)
                 + self.get(Counter::ClosedUnqueued),
             enqueued,
             sent: self.get(Counter::Sent),
@@ -74,6 +75,7 @@ impl Counters {
             failed_unauthorized: d(DropReason::Unauthorized),
             failed_retries_exhausted: d(DropReason::RetriesExhausted),
             dropped_closed: d(DropReason::Closed),
+            dropped_reentrant: d(DropReason::Reentrant),
             queue_len: queue_len as u64,
         }
     }
@@ -114,6 +116,9 @@ pub struct Stats {
     pub failed_retries_exhausted: u64,
     /// Not delivered before the client closed.
     pub dropped_closed: u64,
+    /// Sent from one of the crate's own threads (a hook, a `Sender`) while
+    /// the queue was full: dropped rather than waited for.
+    pub dropped_reentrant: u64,
     /// Events in the queue when the snapshot was taken.
     pub queue_len: u64,
 }
@@ -127,6 +132,7 @@ impl Stats {
             + self.dropped_too_large
             + self.dropped_invalid
             + self.dropped_closed
+            + self.dropped_reentrant
     }
 
     /// Events the backend did not take after a send attempt.
@@ -152,6 +158,7 @@ impl Stats {
             DropReason::Unauthorized => self.failed_unauthorized,
             DropReason::RetriesExhausted => self.failed_retries_exhausted,
             DropReason::Closed => self.dropped_closed,
+            DropReason::Reentrant => self.dropped_reentrant,
         }
     }
 }

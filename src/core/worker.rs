@@ -76,6 +76,7 @@ impl Worker {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("insights-events-send")
+            .on_thread_start(super::own_thread::mark)
             .enable_all()
             .build()?;
         Ok(Worker {
@@ -96,6 +97,7 @@ impl Worker {
     }
 
     pub(crate) fn run(mut self) {
+        super::own_thread::mark();
         let drop_timeout = self.config.drop_timeout;
         loop {
             // A burst: take what is queued without waiting, looking at the

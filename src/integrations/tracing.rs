@@ -202,6 +202,7 @@ fn feedback(target: &str) -> bool {
     target == "insights_events"
         || target.starts_with("insights_events::")
         || SENDING.with(Cell::get)
+        || crate::core::own_thread::is_own()
         || std::thread::current()
             .name()
             .is_some_and(|n| n.starts_with("insights-events"))

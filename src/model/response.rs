@@ -30,11 +30,15 @@ pub enum DropReason {
     RetriesExhausted,
     /// The client was closed before it could be delivered.
     Closed,
+    /// Sent from one of the crate's own threads (a `before_event` hook, a
+    /// `Sender`, something they call) while the queue was full. Such a send
+    /// never waits, even with `block_on_send`: only those threads make room.
+    Reentrant,
 }
 
 impl DropReason {
     /// All reasons, in a stable order.
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::Overflow,
         DropReason::Sampled,
         DropReason::Hook,
@@ -44,6 +48,7 @@ impl DropReason {
         DropReason::Unauthorized,
         DropReason::RetriesExhausted,
         DropReason::Closed,
+        DropReason::Reentrant,
     ];
 
     /// A short snake_case name.
@@ -58,6 +63,7 @@ impl DropReason {
             DropReason::Unauthorized => "unauthorized",
             DropReason::RetriesExhausted => "retries_exhausted",
             DropReason::Closed => "closed",
+            DropReason::Reentrant => "reentrant",
         }
     }
 
