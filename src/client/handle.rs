@@ -5,7 +5,7 @@
 //! `pipeline`, `encode`, `model`, `error`.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Receiver;
@@ -13,6 +13,7 @@ use crossbeam_channel::Receiver;
 use crate::config::{Backend, BackendKind, Config, ConfigError};
 use crate::core::fast::clock;
 use crate::core::fast::raw::blocks;
+use crate::core::fork;
 use crate::core::handle::Transmission;
 use crate::core::inflight::deadline_after;
 use crate::core::{FlushOutcome, Stats};
@@ -37,14 +38,138 @@ pub(crate) struct Inner {
     /// The same as the core's: checked on the calling thread for typed
     /// events packed there.
     policy: Policy,
-    core: Transmission,
+    /// The core started with the client. `None` only while a forked child
+    /// drops the client (the core is the parent's: left alone).
+    core: Option<Transmission>,
+    /// The fork generation the client was made in (see `core::fork`).
+    generation: u64,
+    /// In a forked child: the core started there, and for which generation.
+    forked: Mutex<Option<(u64, Arc<Transmission>)>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The last handle is gone: deliver what is queued, within a short deadline.
-        self.core.close(self.config.drop_timeout);
+        let generation = fork::generation();
+        if generation == self.generation {
+            // The last handle is gone: deliver what is queued, within a
+            // short deadline.
+            if let Some(core) = &self.core {
+                core.close(self.config.drop_timeout);
+            }
+            return;
+        }
+        // A forked child: the client's own core is the parent's (its
+        // threads are not in this process, its locks may be held): left
+        // untouched and leaked. The child's own core closes as usual.
+        std::mem::forget(self.core.take());
+        let forked = self
+            .forked
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((g, core)) = forked {
+            if g == generation {
+                core.close(self.config.drop_timeout);
+            } else {
+                std::mem::forget(core);
+            }
+        }
     }
+}
+
+/// The core a client sends through: its own, or in a forked child the one
+/// started there.
+pub(crate) enum CoreRef<'a> {
+    Own(&'a Transmission),
+    Forked(Arc<Transmission>),
+}
+
+impl std::ops::Deref for CoreRef<'_> {
+    type Target = Transmission;
+    #[inline]
+    fn deref(&self) -> &Transmission {
+        match self {
+            CoreRef::Own(c) => c,
+            CoreRef::Forked(c) => c,
+        }
+    }
+}
+
+/// The sender for `config`'s backend (the stdout notice is shown here).
+fn make_sender(config: &Config) -> Result<Arc<dyn Sender>, ConfigError> {
+    let kind = config.backend_kind();
+    Ok(match (&config.backend, kind) {
+        (Backend::Custom(s), _) => s.clone(),
+        (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(config)?),
+        (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(config)?),
+        (Backend::Auto, _) => {
+            stdout_notice();
+            Arc::new(WriterSender::stdout())
+        }
+        (Backend::Stdout, _) => Arc::new(WriterSender::stdout()),
+        _ => Arc::new(DiscardSender),
+    })
+}
+
+/// Starts a core for `config` with `sender`.
+fn start_core(config: &Config, sender: Arc<dyn Sender>) -> Result<Transmission, ConfigError> {
+    Transmission::start(config.core_settings(), sender).map_err(|e| ConfigError::Invalid {
+        setting: "worker",
+        reason: format!("cannot start the worker: {e}"),
+    })
+}
+
+impl Inner {
+    /// The core to send through: the client's own, unless this process is
+    /// a fork of the one that made the client (one relaxed load).
+    #[inline]
+    pub(crate) fn core(&self) -> CoreRef<'_> {
+        match &self.core {
+            Some(c) if fork::generation() == self.generation => CoreRef::Own(c),
+            _ => self.forked_core(),
+        }
+    }
+
+    /// In a forked child: the core started there, started on first use:
+    /// empty queues, a new worker and a new connection, so the parent's
+    /// queued events are never sent twice and the child's are sent.
+    #[cold]
+    #[inline(never)]
+    fn forked_core(&self) -> CoreRef<'_> {
+        let generation = fork::generation();
+        let mut forked = self.forked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((g, core)) = &*forked {
+            if *g == generation {
+                return CoreRef::Forked(core.clone());
+            }
+        }
+        // Forked again since: the previous child's core is its parent's now.
+        if let Some((_, stale)) = forked.take() {
+            std::mem::forget(stale);
+        }
+        let started = make_sender(&self.config).and_then(|s| start_core(&self.config, s));
+        match (started, &self.core) {
+            (Ok(core), _) => {
+                let core = Arc::new(core);
+                *forked = Some((generation, core.clone()));
+                CoreRef::Forked(core)
+            }
+            (Err(e), Some(own)) => {
+                // No worker could start here: the client acts closed (the
+                // next send tries again).
+                tracing::warn!("insights-events: cannot start after fork: {e}");
+                own.mark_closed();
+                CoreRef::Own(own)
+            }
+            (Err(_), None) => unreachable_core(),
+        }
+    }
+}
+
+/// Only a client being dropped has no core, and it sends nothing.
+#[cold]
+fn unreachable_core() -> ! {
+    std::process::abort()
 }
 
 /// A handle on one transmission core. Cheap to clone, thread-safe; the core
@@ -92,32 +217,20 @@ impl Client {
     /// Starts a transmission core for `config`.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
-        let kind = config.backend_kind();
-        let sender: Arc<dyn Sender> = match (&config.backend, kind) {
-            (Backend::Custom(s), _) => s.clone(),
-            (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(&config)?),
-            (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(&config)?),
-            (Backend::Auto, _) => {
-                stdout_notice();
-                Arc::new(WriterSender::stdout())
-            }
-            (Backend::Stdout, _) => Arc::new(WriterSender::stdout()),
-            _ => Arc::new(DiscardSender),
-        };
+        let sender = make_sender(&config)?;
         let sender_name = sender.name();
-        let settings = config.core_settings();
-        let policy = settings.policy.clone();
-        let core = Transmission::start(settings, sender).map_err(|e| ConfigError::Invalid {
-            setting: "worker",
-            reason: format!("cannot start the worker: {e}"),
-        })?;
+        let policy = config.core_settings().policy;
+        let generation = fork::generation();
+        let core = start_core(&config, sender)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 sampler: config.sampler(),
                 config: Arc::new(config),
                 sender_name,
                 policy,
-                core,
+                core: Some(core),
+                generation,
+                forked: Mutex::new(None),
             }),
         })
     }
@@ -176,7 +289,8 @@ impl Client {
     /// [`Event`]. Same checks, filters and sampling either way.
     pub(crate) fn send_typed<T: TypedEvent>(&self, mut typed: T) -> Result<(), SendError> {
         let inner = &*self.inner;
-        let packable = !inner.core.is_closed()
+        let core = inner.core();
+        let packable = !core.is_closed()
             && inner.config.dynamic_fields.is_empty()
             && !context::is_set()
             && inner.policy.typed_is_ready(&mut typed);
@@ -185,7 +299,7 @@ impl Client {
         }
         let (keep, sample_rate) = inner.sampler.keep_typed(&typed);
         if !keep {
-            inner.core.count_sampled();
+            core.count_sampled();
             return Ok(());
         }
         let Some(since) = clock::since_epoch() else {
@@ -198,7 +312,7 @@ impl Client {
             sample_rate,
             has_ts: typed.has_key("ts"),
         };
-        match inner.core.enqueue_packed(&typed, &meta) {
+        match core.enqueue_packed(&typed, &meta) {
             Some(sent) => sent,
             None => self.enqueue_sampled(typed, Some(meta.at()), sample_rate),
         }
@@ -228,21 +342,21 @@ impl Client {
             event.set_timestamp(at);
         }
         event.sample_rate = sample_rate;
-        self.inner.core.enqueue(event)
+        self.inner.core().enqueue(event)
     }
 
     /// Waits until every event sent before this call has been delivered or
     /// has failed for good, or `timeout` passes. Safe to call from any
     /// thread, including inside an async runtime (it blocks that thread).
     pub fn flush(&self, timeout: Duration) -> FlushOutcome {
-        self.inner.core.flush_until(deadline_after(timeout))
+        self.inner.core().flush_until(deadline_after(timeout))
     }
 
     /// Stops accepting events, delivers what it can within `timeout` (one
     /// total deadline), and stops the worker. Later sends return
     /// [`SendError::Closed`].
     pub fn close(&self, timeout: Duration) -> FlushOutcome {
-        self.inner.core.close(timeout)
+        self.inner.core().close(timeout)
     }
 
     /// [`Client::flush`] for async code: the wait happens on a thread of
@@ -289,7 +403,7 @@ impl Client {
             });
         let unknown = || FlushOutcome {
             completed: false,
-            pending: (self.inner.core.queue_len() as u64).max(1),
+            pending: (self.inner.core().queue_len() as u64).max(1),
         };
         if spawned.is_err() {
             return unknown();
@@ -306,12 +420,12 @@ impl Client {
     /// (`recv` fails, `iter` stops); events sent after that are counted in
     /// [`Client::stats`] only.
     pub fn responses(&self) -> Receiver<Response> {
-        self.inner.core.responses()
+        self.inner.core().responses()
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.inner.core.stats()
+        self.inner.core().stats()
     }
 }
 
@@ -320,8 +434,9 @@ impl Destination for Inner {
     /// event, makes the sampling decision, and enqueues it. Never blocks
     /// unless `block_on_send`.
     fn send_event(&self, mut event: Event, presampled: bool) -> Result<(), SendError> {
-        if self.core.is_closed() {
-            self.core.reject_closed(event);
+        let core = self.core();
+        if core.is_closed() {
+            core.reject_closed(event);
             return Err(SendError::Closed);
         }
         drop(event.take_destination());
@@ -334,9 +449,9 @@ impl Destination for Inner {
         });
         attach_layers(&mut event, dynamic, context::current_layer());
         if !presampled && !self.sampler.keep_event(&mut event) {
-            self.core.count_sampled();
+            core.count_sampled();
             return Ok(());
         }
-        self.core.enqueue(event)
+        core.enqueue(event)
     }
 }

@@ -74,6 +74,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Transmission {
     pub(crate) fn start(config: CoreSettings, sender: Arc<dyn Sender>) -> std::io::Result<Self> {
+        super::fork::watch();
         // The queue holds chunks; with the events waiting in slots (at most
         // one chunk per sending thread), about `max_queue_size` events.
         let chunk = (config.max_queue_size / 8).clamp(1, MAX_CHUNK);
@@ -122,6 +123,12 @@ impl Transmission {
     /// [`own_thread`](super::own_thread)).
     fn blocks(&self) -> bool {
         self.block_on_send && !super::own_thread::is_own()
+    }
+
+    /// Refuses every send from now on, without waiting for anything (a
+    /// forked child that cannot start its own core).
+    pub(crate) fn mark_closed(&self) {
+        self.closed.store(true, Ordering::Release);
     }
 
     pub(crate) fn is_closed(&self) -> bool {

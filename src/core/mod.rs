@@ -13,6 +13,7 @@
 
 pub(crate) mod control;
 pub(crate) mod fast;
+pub(crate) mod fork;
 pub(crate) mod handle;
 pub(crate) mod inflight;
 pub(crate) mod own_thread;

@@ -10,6 +10,7 @@
 //!   between them.
 //! * [`cpu`]: `clock_gettime(CLOCK_REALTIME)`, the TSC, and the CPU's
 //!   invariant-TSC bit, for the clock a typed send reads.
+//! * [`fork`]: `pthread_atfork`, so a forked child notices it is one.
 //!
 //! Part of `core::fast` (layer 6); uses `model` (the `ErasedTyped` box).
 
@@ -499,6 +500,44 @@ pub(crate) mod cpu {
             let a = super::read_tsc();
             let b = super::read_tsc();
             assert!(b >= a);
+        }
+    }
+}
+
+pub(crate) mod fork {
+    //! `pthread_atfork`: a function the child of a `fork()` runs before
+    //! `fork` returns in it (used by `core::fork` to notice the fork).
+
+    /// Registers `child` to run in the child process after every `fork()`.
+    /// False where processes do not fork (not unix) or registration failed.
+    #[cfg(unix)]
+    pub(crate) fn on_child(child: extern "C" fn()) -> bool {
+        // SAFETY: pthread_atfork only records the handlers: no prepare or
+        // parent handler (null), and `child`, a plain `extern "C" fn()`
+        // that lives as long as the program. What `child` does in the
+        // child process is its own contract (see `core::fork::in_child`:
+        // an atomic add and forgetting thread-local slots, no lock, no
+        // allocation).
+        unsafe { libc::pthread_atfork(None, None, Some(child)) == 0 }
+    }
+
+    /// Registers `child` to run in the child process after every `fork()`.
+    /// False where processes do not fork (not unix) or registration failed.
+    #[cfg(not(unix))]
+    pub(crate) fn on_child(_child: extern "C" fn()) -> bool {
+        false
+    }
+
+    #[cfg(test)]
+    mod tests {
+        extern "C" fn nothing() {}
+
+        /// Registration succeeds (a real fork runs the handler in
+        /// tests/process.rs).
+        #[test]
+        #[cfg(unix)]
+        fn registers() {
+            assert!(super::on_child(nothing));
         }
     }
 }

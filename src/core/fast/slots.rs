@@ -633,6 +633,18 @@ pub(crate) fn with_slot<S: SlotOwner + 'static, E>(
     }
 }
 
+/// In a forked child (on the thread that forked, the only one there): lets
+/// go of this thread's slots without touching them. Their locks may be
+/// held by threads the child does not have, and their client is the
+/// parent's; the memory is leaked, once per fork.
+pub(crate) fn forget_after_fork() {
+    let _ = LOCALS.try_with(|cell| {
+        if let Ok(mut locals) = cell.try_borrow_mut() {
+            std::mem::forget(std::mem::take(&mut locals.0));
+        }
+    });
+}
+
 /// Keeps one of the freed chunk buffers as this thread's next spare.
 /// The typed structs' blocks are kept for this thread's next typed events.
 pub(crate) fn recycle(core: u64, mut spent: Vec<Pending>) {
