@@ -549,32 +549,50 @@ impl Config {
                 reason: reason.to_owned(),
             })
         };
+        // Each reason names the value given (never a key's).
         if self.sample_rate > 100 {
-            return bad("sample_rate", "must be 0–100 (percent)");
+            return bad(
+                "sample_rate",
+                &format!("{}: must be 0–100 (percent)", self.sample_rate),
+            );
         }
         if self.honeycomb_sample_rate == 0 {
-            return bad("honeycomb_sample_rate", "must be at least 1 (one in N)");
+            return bad("honeycomb_sample_rate", "0: must be at least 1 (one in N)");
         }
         if self.max_queue_size == 0 {
-            return bad("max_queue_size", "must be at least 1");
+            return bad("max_queue_size", "0: must be at least 1");
         }
         if self.effective_batch_size() == 0 {
-            return bad("batch_size", "must be at least 1");
+            return bad("batch_size", "0: must be at least 1");
         }
         if self.max_in_flight == 0 {
-            return bad("max_in_flight", "must be at least 1");
+            return bad("max_in_flight", "0: must be at least 1");
         }
         if self.batch_max_bytes == 0 || self.batch_max_bytes > MAX_BATCH_BYTES {
-            return bad("batch_max_bytes", "must be 1–5,000,000");
+            return bad(
+                "batch_max_bytes",
+                &format!("{}: must be 1–5,000,000", self.batch_max_bytes),
+            );
         }
         if self.max_event_bytes == 0 {
-            return bad("max_event_bytes", "must be at least 1");
+            return bad("max_event_bytes", "0: must be at least 1");
         }
         if self.response_queue_size == 0 {
-            return bad("response_queue_size", "must be at least 1");
+            return bad("response_queue_size", "0: must be at least 1");
         }
         if self.request_timeout.is_zero() {
-            return bad("request_timeout", "must be longer than zero");
+            return bad("request_timeout", "0s: must be longer than zero");
+        }
+        if self.honeycomb_dataset.trim() != self.honeycomb_dataset
+            || self.honeycomb_dataset.chars().any(char::is_control)
+        {
+            return bad(
+                "honeycomb_dataset",
+                &format!(
+                    "{:?}: no leading or trailing spaces or control characters",
+                    self.honeycomb_dataset
+                ),
+            );
         }
         for (setting, url) in [
             ("endpoint", &self.endpoint),
@@ -776,5 +794,55 @@ mod tests {
             .request_timeout(Duration::ZERO)
             .validate()
             .is_err());
+    }
+
+    /// Every out-of-range setting is refused when the client is built, with
+    /// one line naming the setting and the value, never the key.
+    #[test]
+    fn out_of_range_settings_name_the_setting_and_the_value() {
+        let base = || Config::new().api_key("hbp_secret_key");
+        let rows: Vec<(Config, &str, &str)> = vec![
+            (base().sample_rate(150), "sample_rate", "150"),
+            (
+                base().honeycomb_sample_rate(0),
+                "honeycomb_sample_rate",
+                "0",
+            ),
+            (base().max_queue_size(0), "max_queue_size", "0"),
+            (base().batch_size(0), "batch_size", "0"),
+            (base().max_in_flight(0), "max_in_flight", "0"),
+            (base().batch_max_bytes(0), "batch_max_bytes", "0"),
+            (
+                base().batch_max_bytes(6_000_000),
+                "batch_max_bytes",
+                "6000000",
+            ),
+            (base().max_event_bytes(0), "max_event_bytes", "0"),
+            (base().response_queue_size(0), "response_queue_size", "0"),
+            (
+                base().request_timeout(Duration::ZERO),
+                "request_timeout",
+                "0s",
+            ),
+            (
+                base().honeycomb_dataset(" spaced "),
+                "honeycomb_dataset",
+                "\" spaced \"",
+            ),
+            (
+                base().honeycomb_dataset("a\nb"),
+                "honeycomb_dataset",
+                "\"a\\nb\"",
+            ),
+        ];
+        for (config, setting, value) in rows {
+            let e = config.validate().expect_err(setting);
+            let text = e.to_string();
+            assert!(text.contains(setting), "{text}");
+            assert!(text.contains(value), "{setting}: {text}");
+            assert!(!text.contains("hbp_secret_key"), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+        assert!(base().honeycomb_dataset("my dataset").validate().is_ok());
     }
 }
