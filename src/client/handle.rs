@@ -38,9 +38,9 @@ pub(crate) struct Inner {
     /// The same as the core's: checked on the calling thread for typed
     /// events packed there.
     policy: Policy,
-    /// The core started with the client. `None` only while a forked child
-    /// drops the client (the core is the parent's: left alone).
-    core: Option<Transmission>,
+    /// The core started with the client (in a forked child, the parent's:
+    /// never used or dropped there).
+    core: Arc<Transmission>,
     /// The fork generation the client was made in (see `core::fork`).
     generation: u64,
     /// In a forked child: the core started there, and for which generation.
@@ -53,15 +53,13 @@ impl Drop for Inner {
         if generation == self.generation {
             // The last handle is gone: deliver what is queued, within a
             // short deadline.
-            if let Some(core) = &self.core {
-                core.close(self.config.drop_timeout);
-            }
+            self.core.close(self.config.drop_timeout);
             return;
         }
         // A forked child: the client's own core is the parent's (its
         // threads are not in this process, its locks may be held): left
         // untouched and leaked. The child's own core closes as usual.
-        std::mem::forget(self.core.take());
+        std::mem::forget(self.core.clone());
         let forked = self
             .forked
             .get_mut()
@@ -124,9 +122,10 @@ impl Inner {
     /// a fork of the one that made the client (one relaxed load).
     #[inline]
     pub(crate) fn core(&self) -> CoreRef<'_> {
-        match &self.core {
-            Some(c) if fork::generation() == self.generation => CoreRef::Own(c),
-            _ => self.forked_core(),
+        if fork::generation() == self.generation {
+            CoreRef::Own(&self.core)
+        } else {
+            self.forked_core()
         }
     }
 
@@ -148,28 +147,21 @@ impl Inner {
             std::mem::forget(stale);
         }
         let started = make_sender(&self.config).and_then(|s| start_core(&self.config, s));
-        match (started, &self.core) {
-            (Ok(core), _) => {
+        match started {
+            Ok(core) => {
                 let core = Arc::new(core);
                 *forked = Some((generation, core.clone()));
                 CoreRef::Forked(core)
             }
-            (Err(e), Some(own)) => {
+            Err(e) => {
                 // No worker could start here: the client acts closed (the
                 // next send tries again).
                 tracing::warn!("insights-events: cannot start after fork: {e}");
-                own.mark_closed();
-                CoreRef::Own(own)
+                self.core.mark_closed();
+                CoreRef::Own(&self.core)
             }
-            (Err(_), None) => unreachable_core(),
         }
     }
-}
-
-/// Only a client being dropped has no core, and it sends nothing.
-#[cold]
-fn unreachable_core() -> ! {
-    std::process::abort()
 }
 
 /// A handle on one transmission core. Cheap to clone, thread-safe; the core
@@ -228,7 +220,7 @@ impl Client {
                 config: Arc::new(config),
                 sender_name,
                 policy,
-                core: Some(core),
+                core: Arc::new(core),
                 generation,
                 forked: Mutex::new(None),
             }),
