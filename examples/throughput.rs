@@ -10,7 +10,7 @@
 //!
 //! * `--events N[,N...]`       events per run (default 1000000)
 //! * `--backend B[,B...]`      `honeybadger`, `honeycomb` or `both` (default honeybadger)
-//! * `--compression C[,C...]`  `none`, `gzip`, `deflate` (default none)
+//! * `--compression C[,C...]`  `none`, `gzip`, `deflate`, `zstd` (Honeycomb; `--features zstd`) (default none)
 //! * `--block` / `--no-block`  `block_on_send` (default: block; must lose 0)
 //! * `--threads T`             sending threads (default 1)
 //! * `--batch-size N`          override the backend's default batch size
@@ -358,6 +358,16 @@ fn run_sink() {
                                 decoded = v;
                                 &decoded
                             }
+                            #[cfg(feature = "zstd")]
+                            "zstd" => match zstd::decode_all(&body[..]) {
+                                Ok(v) => {
+                                    decoded = v;
+                                    &decoded
+                                }
+                                Err(_) => {
+                                    return Ok(resp(StatusCode::BAD_REQUEST, b"bad zstd".to_vec()))
+                                }
+                            },
                             _ => &body,
                         };
                         let honeycomb = path.starts_with("/1/batch/");
@@ -532,7 +542,9 @@ fn parse_opts() -> Opts {
                         "none" => Compression::None,
                         "gzip" => Compression::Gzip,
                         "deflate" => Compression::Deflate,
-                        _ => panic!("--compression none|gzip|deflate"),
+                        // Honeycomb only; build with `--features zstd`.
+                        "zstd" => Compression::Zstd,
+                        _ => panic!("--compression none|gzip|deflate|zstd"),
                     })
                     .collect()
             }
@@ -555,6 +567,7 @@ fn comp_name(c: Compression) -> &'static str {
         Compression::None => "none",
         Compression::Gzip => "gzip",
         Compression::Deflate => "deflate",
+        Compression::Zstd => "zstd",
     }
 }
 
@@ -635,6 +648,9 @@ fn preencoded(kind: Kind, c: Compression, batch: usize) -> (Vec<bytes::Bytes>, u
                 e.write_all(&buf).expect("deflate");
                 e.finish().expect("deflate")
             }
+            Compression::Zstd => insights_events::__private::compress(c, buf.into())
+                .expect("zstd (build with --features zstd)")
+                .to_vec(),
         };
         bodies.push(bytes::Bytes::from(body));
     }

@@ -293,11 +293,12 @@ impl Config {
                 "none" => Compression::None,
                 "gzip" => Compression::Gzip,
                 "deflate" => Compression::Deflate,
+                "zstd" => Compression::Zstd,
                 _ => {
                     return Err(invalid_env(
                         "INSIGHTS_EVENTS_COMPRESSION",
                         &v,
-                        "expected none, gzip or deflate",
+                        "expected none, gzip, deflate or zstd",
                     ))
                 }
             };
@@ -603,6 +604,22 @@ impl Config {
                     setting,
                     reason: format!("{url:?} is not an http:// or https:// URL with a host"),
                 });
+            }
+        }
+        if self.compression == Compression::Zstd {
+            if !cfg!(feature = "zstd") {
+                return bad(
+                    "compression",
+                    "zstd: needs the `zstd` feature of insights-events",
+                );
+            }
+            if self.backend_kind() != BackendKind::Honeycomb
+                && !matches!(self.backend, Backend::Custom(_))
+            {
+                return bad(
+                    "compression",
+                    "zstd: only the Honeycomb backend takes it (Honeybadger: gzip or deflate)",
+                );
             }
         }
         match self.backend {

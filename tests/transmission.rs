@@ -630,6 +630,58 @@ fn each_typed_event_arrives_as_the_schema_describes() {
     assert_eq!(got, examples);
 }
 
+/// Honeycomb takes `Content-Encoding: zstd` (the `zstd` feature).
+#[cfg(feature = "zstd")]
+#[test]
+fn honeycomb_zstd_round_trips() {
+    let server = TestServer::start(Reply::Body(200, String::new()));
+    let config = Config::new()
+        .honeycomb_write_key("hc_key")
+        .honeycomb_dataset("ds")
+        .honeycomb_api_host(server.url.clone())
+        .compression(Compression::Zstd);
+    let client = Client::new(config).unwrap();
+    for i in 0..50 {
+        query(i).send_with(&client).unwrap();
+    }
+    assert!(client.flush(LONG).completed);
+    let r = &server.requests()[0];
+    assert_eq!(r.header("content-encoding").as_deref(), Some("zstd"));
+    assert!(
+        r.raw_len < r.body.len(),
+        "zstd body is smaller than the JSON"
+    );
+    let got: Vec<Value> = r.events().into_iter().map(|e| e["data"].clone()).collect();
+    let want: Vec<Value> = (0..50)
+        .map(|i| serde_json::to_value(query(i)).unwrap())
+        .collect();
+    assert_eq!(got.len(), 50);
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g["query"], w["query"]);
+    }
+}
+
+/// zstd is refused for Honeybadger (and, without the feature, everywhere),
+/// when the client is built.
+#[test]
+fn zstd_is_refused_where_it_cannot_go() {
+    let e = Client::new(Config::new().api_key("k").compression(Compression::Zstd))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("compression") && e.contains("zstd"), "{e}");
+    let honeycomb = Client::new(
+        Config::new()
+            .honeycomb_write_key("hc_key")
+            .compression(Compression::Zstd),
+    );
+    assert_eq!(
+        honeycomb.is_ok(),
+        cfg!(feature = "zstd"),
+        "{:?}",
+        honeycomb.err()
+    );
+}
+
 #[test]
 fn honeycomb_batches_with_per_event_statuses() {
     let server = TestServer::start(Reply::Body(

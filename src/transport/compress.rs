@@ -1,4 +1,5 @@
-//! Request body compression (gzip or zlib "deflate", level 1).
+//! Request body compression (gzip or zlib "deflate", level 1; zstd, level
+//! 1, for Honeycomb, with the `zstd` feature).
 //!
 //! Each thread that compresses keeps one compressor per format and resets
 //! it between bodies: setting up a deflate state costs more than
@@ -36,6 +37,10 @@ pub enum Compression {
     Gzip,
     /// `Content-Encoding: deflate` (zlib stream).
     Deflate,
+    /// `Content-Encoding: zstd`: Honeycomb only (libhoney-go's default),
+    /// with the `zstd` cargo feature; level 1. Honeybadger does not take it
+    /// (refused when the client is built).
+    Zstd,
 }
 
 /// The `Content-Encoding` header value for a compression.
@@ -44,6 +49,7 @@ pub(crate) fn content_encoding(c: Compression) -> Option<&'static str> {
         Compression::None => None,
         Compression::Gzip => Some("gzip"),
         Compression::Deflate => Some("deflate"),
+        Compression::Zstd => Some("zstd"),
     }
 }
 
@@ -56,6 +62,7 @@ pub fn compress(c: Compression, body: bytes::Bytes) -> io::Result<bytes::Bytes> 
     }
     let (cell, zlib_header) = match c {
         Compression::None => return Ok(body),
+        Compression::Zstd => return zstd_body(&body).map(bytes::Bytes::from),
         Compression::Gzip => (&RAW, false),
         Compression::Deflate => (&ZLIB, true),
     };
@@ -79,6 +86,37 @@ pub fn compress(c: Compression, body: bytes::Bytes) -> io::Result<bytes::Bytes> 
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     }
     Ok(bytes::Bytes::from(out))
+}
+
+/// A zstd frame of `body` at level 1, with the thread's reused context.
+#[cfg(feature = "zstd")]
+fn zstd_body(body: &[u8]) -> io::Result<Vec<u8>> {
+    thread_local! {
+        static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    }
+    let fresh = || zstd::bulk::Compressor::new(1);
+    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(body.len()));
+    ZSTD.try_with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(fresh()?);
+        }
+        match slot.as_mut() {
+            Some(c) => c.compress_to_buffer(body, &mut out).map(drop),
+            None => Err(io::Error::other("no zstd context")),
+        }
+    })
+    .unwrap_or_else(|_| fresh()?.compress_to_buffer(body, &mut out).map(drop))?;
+    Ok(out)
+}
+
+/// Without the `zstd` feature, `Compression::Zstd` is refused when the
+/// client is built; this is never reached.
+#[cfg(not(feature = "zstd"))]
+fn zstd_body(_body: &[u8]) -> io::Result<Vec<u8>> {
+    Err(io::Error::other(
+        "zstd compression needs the `zstd` feature of insights-events",
+    ))
 }
 
 /// Compresses all of `input` to the end of `out` with a reset `c`.
@@ -126,7 +164,11 @@ mod tests {
         match c {
             Compression::Gzip => flate2::read::GzDecoder::new(data).read_to_end(&mut out),
             Compression::Deflate => flate2::read::ZlibDecoder::new(data).read_to_end(&mut out),
-            Compression::None => unreachable!(),
+            #[cfg(feature = "zstd")]
+            Compression::Zstd => {
+                zstd::stream::read::Decoder::new(data).and_then(|mut d| d.read_to_end(&mut out))
+            }
+            _ => unreachable!(),
         }
         .expect("a standard decoder reads it");
         out
@@ -134,7 +176,13 @@ mod tests {
 
     #[test]
     fn reused_compressors_round_trip_body_after_body() {
-        for c in [Compression::Gzip, Compression::Deflate] {
+        let all = [
+            Compression::Gzip,
+            Compression::Deflate,
+            #[cfg(feature = "zstd")]
+            Compression::Zstd,
+        ];
+        for c in all {
             // Sizes from empty to larger than the first output guess, in
             // an order that makes a reset matter.
             for (i, len) in [0, 1, 15_000, 300, 2_000_000, 40, 15_000]
@@ -155,5 +203,13 @@ mod tests {
         assert_eq!(out.as_ptr(), b.as_ptr());
         assert_eq!(content_encoding(Compression::None), None);
         assert_eq!(content_encoding(Compression::Gzip), Some("gzip"));
+        assert_eq!(content_encoding(Compression::Zstd), Some("zstd"));
+    }
+
+    #[cfg(not(feature = "zstd"))]
+    #[test]
+    fn zstd_without_the_feature_is_an_error_not_a_panic() {
+        let e = compress(Compression::Zstd, bytes::Bytes::from_static(b"{}\n")).unwrap_err();
+        assert!(e.to_string().contains("`zstd` feature"), "{e}");
     }
 }

@@ -204,6 +204,8 @@ pub fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
                 .read_to_end(&mut out)
                 .expect("valid zlib");
         }
+        #[cfg(feature = "zstd")]
+        Some("zstd") => out = zstd::decode_all(body).expect("valid zstd"),
         _ => out.extend_from_slice(body),
     }
     out

@@ -96,6 +96,8 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Failure> {
     let res = match enc.as_str() {
         "identity" => return Ok(body.to_vec()),
         "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(body).read_to_end(&mut out),
+        #[cfg(feature = "zstd")]
+        "zstd" => zstd::stream::read::Decoder::new(body).and_then(|mut d| d.read_to_end(&mut out)),
         "deflate" => {
             // HTTP's deflate is a zlib stream; some clients send raw deflate.
             flate2::read::ZlibDecoder::new(body)
