@@ -48,8 +48,10 @@
 //!
 //! A send that races `close()` (it started before `close` and publishes to
 //! the spool after `close` took the slot's records) is not lost silently:
-//! the thread counts it as dropped (closed) at its next send or when it
-//! exits.
+//! the thread counts it as dropped (closed) when it exits, or when it
+//! first sends through another client (a later send to the closed client
+//! is refused before it reaches the slot). Until then `stats()` shows it
+//! as pending: typically at most one such record per thread.
 //!
 //! Part of `core::fast` (layer 6); uses `core::fast::raw`,
 //! `core::inflight`, `encode`, `model`. The core that owns the slots is
