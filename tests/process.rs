@@ -2,8 +2,9 @@
 //! again with `INSIGHTS_EVENTS_TEST_CHILD` set, one test, no other
 //! threads of the harness in its way): a `fork()` after the client was
 //! made (issue 20, part 3), sends from `Drop`s during the global client's
-//! teardown and during process exit, and the notice a client that falls
-//! back to stdout prints on stderr.
+//! teardown and during process exit, the notice a client that falls back
+//! to stdout prints on stderr, and a send from a dynamic field through the
+//! global client while another thread replaces it.
 
 mod common;
 
@@ -258,4 +259,89 @@ fn the_stdout_fallback_says_so_once() {
         "{}",
         text(&out.stderr)
     );
+}
+
+thread_local! {
+    static IN_FIELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn nested_config() -> Config {
+    Config::new()
+        .backend(insights_events::Backend::Custom(std::sync::Arc::new(
+            insights_events::transmission::DiscardSender,
+        )))
+        .dynamic_field("nested", || {
+            // A dynamic field that sends through the global client (once,
+            // not from its own send).
+            if !IN_FIELD.with(|f| f.replace(true)) {
+                let mut ev = Event::new();
+                ev.add_field("event_type", "nested");
+                let _ = ev.send();
+                IN_FIELD.with(|f| f.set(false));
+            }
+            1
+        })
+}
+
+fn nested_child() -> ! {
+    let guard = insights_events::init(nested_config()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let replacer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 200 {
+                // Takes the global lock for writing, again and again.
+                let g = insights_events::init(nested_config()).unwrap();
+                std::mem::forget(g);
+                n += 1;
+            }
+        })
+    };
+    for i in 0..5_000 {
+        let mut ev = Event::new();
+        ev.add_field("event_type", "outer").add_field("i", i);
+        let _ = ev.send();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    replacer.join().unwrap();
+    drop(guard);
+    std::process::exit(0)
+}
+
+/// A dynamic field that sends through the global client, while another
+/// thread keeps replacing it (`init`): never a deadlock on the global
+/// client's lock.
+#[test]
+fn a_dynamic_field_sending_through_the_global_client_never_deadlocks() {
+    if let Ok(mode) = std::env::var(CHILD) {
+        if mode == "nested" {
+            nested_child();
+        }
+        return;
+    }
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "a_dynamic_field_sending_through_the_global_client_never_deadlocks",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, "nested")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let status = status.expect("the child deadlocked: not done after 60 s");
+    assert!(status.success(), "{status:?}");
 }

@@ -67,9 +67,20 @@ pub fn flush(timeout: Duration) -> Option<FlushOutcome> {
     global().map(|c| c.flush(timeout))
 }
 
+// A send runs under the global client's read lock, unless it runs the
+// user's code (the client's dynamic fields): such code may send through the
+// global client again, and a second read lock on one thread waits behind an
+// `init` or `shutdown` waiting for the first (std's lock lets a waiting
+// writer go first). Those sends clone the client out and let go of the lock.
+
 pub(crate) fn send_typed<T: TypedEvent>(typed: T) -> Result<(), SendError> {
     let guard = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
     match guard.as_ref() {
+        Some(c) if c.runs_user_code_on_send() => {
+            let c = c.clone();
+            drop(guard);
+            c.send_typed(typed)
+        }
         Some(c) => c.send_typed(typed),
         None => Err(SendError::NoGlobalClient),
     }
@@ -78,6 +89,11 @@ pub(crate) fn send_typed<T: TypedEvent>(typed: T) -> Result<(), SendError> {
 pub(crate) fn send(event: Event, presampled: bool) -> Result<(), SendError> {
     let guard = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
     match guard.as_ref() {
+        Some(c) if c.runs_user_code_on_send() => {
+            let c = c.clone();
+            drop(guard);
+            c.send_inner(event, presampled)
+        }
         Some(c) => c.send_inner(event, presampled),
         None => Err(SendError::NoGlobalClient),
     }

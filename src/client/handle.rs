@@ -246,6 +246,12 @@ impl Client {
         crate::integrations::tracing::InsightsTracingLayer::to(Some(self.destination()))
     }
 
+    /// Whether a send runs the user's code on the calling thread (the
+    /// client's dynamic fields).
+    pub(crate) fn runs_user_code_on_send(&self) -> bool {
+        !self.inner.config.dynamic_fields.is_empty()
+    }
+
     /// The `drop_timeout` of the configuration.
     pub(crate) fn drop_timeout(&self) -> Duration {
         self.inner.config.drop_timeout
