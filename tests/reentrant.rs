@@ -48,6 +48,20 @@ fn assert_accounted(s: &Stats) {
     assert_eq!(s.by_reason(DropReason::Reentrant), s.dropped_reentrant);
 }
 
+/// Sends `SENDS` queries through `client` and closes it, under the
+/// deadline; checks the accounting and returns the final stats.
+fn send_queries_and_close(what: &str, client: Client) -> Stats {
+    let stats = within_deadline(what, move || {
+        for i in 0..SENDS {
+            let _ = DbQuery::new("SELECT 1", i as f64).send_with(&client);
+        }
+        client.close(Duration::from_secs(30));
+        client.stats()
+    });
+    assert_accounted(&stats);
+    stats
+}
+
 fn small(config: Config, block: bool) -> Config {
     config
         .max_queue_size(8)
@@ -135,14 +149,7 @@ fn a_hook_that_sends_never_blocks_the_worker() {
         };
         let client = Client::new(config).unwrap();
         holder.set(client.clone()).ok().unwrap();
-        let stats = within_deadline("hook, explicit client", move || {
-            for i in 0..SENDS {
-                let _ = DbQuery::new("SELECT 1", i as f64).send_with(&client);
-            }
-            client.close(Duration::from_secs(30));
-            client.stats()
-        });
-        assert_accounted(&stats);
+        let stats = send_queries_and_close("hook, explicit client", client);
         let main = recorded(&recorder, "db.query");
         if block {
             assert_eq!(main, SENDS, "{stats:?}");
@@ -199,14 +206,7 @@ fn a_sender_that_sends_never_blocks_the_worker() {
             Client::new(small(Config::new(), block).backend(Backend::Custom(Arc::new(sender))))
                 .unwrap();
         holder.set(client.clone()).ok().unwrap();
-        let stats = within_deadline("custom Sender", move || {
-            for i in 0..SENDS {
-                let _ = DbQuery::new("SELECT 1", i as f64).send_with(&client);
-            }
-            client.close(Duration::from_secs(30));
-            client.stats()
-        });
-        assert_accounted(&stats);
+        let stats = send_queries_and_close("custom Sender", client);
         let main = recorded(&recorder, "db.query");
         if block {
             assert_eq!(main, SENDS, "{stats:?}");
