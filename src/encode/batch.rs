@@ -31,7 +31,7 @@ pub enum WireFormat {
     HoneycombBatch,
 }
 
-/// Encoded events, ready for a [`super::Sender`]. Cheap to clone and to
+/// Encoded events, ready for a [`Sender`](crate::transmission::Sender). Cheap to clone and to
 /// split: the bytes are shared.
 #[derive(Debug, Clone)]
 pub struct Batch {

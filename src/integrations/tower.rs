@@ -35,7 +35,7 @@
 //! `in_current_context()` (see [`crate::context`]).
 //!
 //! Part of `integrations` (layer 7); uses `pipeline::context`, `schema`
-//! (the `TowerRequest` type), `model`. Events go to the [`Destination`] of
+//! (the `TowerRequest` type), `model`. Events go to the `Destination` of
 //! the client that made the layer, or through `Event::send()` (the method
 //! the client layer gives `Event`) to the global client.
 

@@ -36,7 +36,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A backend: delivers encoded batches.
 ///
-/// Implementations are small (see [`DiscardSender`]); the core owns queueing,
+/// Implementations are small (see [`DiscardSender`](crate::transmission::DiscardSender)); the core owns queueing,
 /// batching, concurrency, stats and responses.
 pub trait Sender: Send + Sync + 'static {
     /// A short name for logs and `Debug` output.
