@@ -309,3 +309,41 @@ fn a_hook_that_sends_through_init_never_deadlocks() {
         SENDS
     );
 }
+
+/// A `close` from a hook only stops intake there; the next `close` from a
+/// user's thread finishes it: everything counted, the responses stream
+/// ended.
+#[test]
+fn a_close_from_a_hook_is_finished_by_the_next_close() {
+    let recorder = MemorySender::new();
+    let holder: Arc<OnceLock<Client>> = Arc::new(OnceLock::new());
+    let config = {
+        let holder = holder.clone();
+        small(Config::new(), false)
+            .backend(Backend::Custom(recorder.clone().into()))
+            .before_event(move |_| {
+                if let Some(c) = holder.get() {
+                    c.close(Duration::from_secs(30));
+                }
+                true
+            })
+    };
+    let client = Client::new(config).unwrap();
+    holder.set(client.clone()).ok().unwrap();
+    let responses = client.responses();
+    let reader = std::thread::spawn(move || responses.iter().count());
+    let stats = within_deadline("close from a hook, then from the caller", move || {
+        for i in 0..SENDS {
+            let _ = DbQuery::new("SELECT 1", i as f64).send_with(&client);
+        }
+        client.close(Duration::from_secs(30));
+        client.stats()
+    });
+    assert_accounted(&stats);
+    assert!(stats.sent > 0, "{stats:?}");
+    // The stream ended (the reader returned, which it does only at the
+    // stream's end), after some responses (a slow reader may miss the
+    // oldest: the stream is bounded).
+    let got = within_deadline("the responses stream ends", move || reader.join().unwrap());
+    assert!(got > 0 && got as u64 <= stats.attempted, "{got} {stats:?}");
+}

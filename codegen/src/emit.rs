@@ -1199,18 +1199,30 @@ pub(crate) fn emit_all(
     });
     // `from_value_as`: each schema answers to `folder/stem`, `folder::Type`,
     // and (first come) its bare type name and file name.
+    // A bare name that two schemas share is nobody's: `check::find_schema`
+    // resolves names the same way.
+    let mut bare_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (spec, _) in &specs {
+        let mut bare = vec![spec.type_name.clone(), spec.stem.clone()];
+        bare.dedup();
+        for n in bare {
+            *bare_counts.entry(n).or_default() += 1;
+        }
+    }
     let mut name_arms = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for (i, (spec, folder)) in specs.iter().enumerate() {
         let (v, m, t, _) = &variants[i];
         let mut names = Vec::new();
-        for n in [
+        let qualified = [
             format!("{folder}/{}", spec.stem),
             format!("{}::{}", m, spec.type_name),
             format!("{folder}::{}", spec.type_name),
-            spec.type_name.clone(),
-            spec.stem.clone(),
-        ] {
+        ];
+        let bare = [spec.type_name.clone(), spec.stem.clone()]
+            .into_iter()
+            .filter(|n| bare_counts.get(n) == Some(&1));
+        for n in qualified.into_iter().chain(bare) {
             if !taken.contains(&n) {
                 taken.push(n.clone());
                 names.push(n);

@@ -82,6 +82,11 @@
 //! | `"type": [T, "null"]`, or `null` in `anyOf`/`oneOf` | `Option<T>` | |
 //! | `$ref` to `$defs` / `definitions` | the definition's type, shared by the folder | |
 //!
+//! Not checked anywhere: `multipleOf`, `format`, `pattern` and
+//! `patternProperties` (dropped before typify, which would need extra
+//! crates for them), and draft-04's boolean `exclusiveMinimum` /
+//! `exclusiveMaximum` (refused by the generator: use draft-07's numbers).
+//!
 //! A property not in `required` is `Option<T>` (`Option<T>` too when it is
 //! also nullable: absent and `null` are both `None`). Integers are `i64`
 //! whatever their bounds: typify would make `minimum: 1` a `NonZeroU64`
@@ -415,8 +420,11 @@ fn reroute_serde(tokens: TokenStream, private: &TokenStream) -> TokenStream {
         };
         // `a::serde` continues a path; `impl ::serde`, `impl<'de> ::serde`,
         // `T: ::serde`, `=> ::serde`, `(::serde` start one.
+        // (`'a ::serde` is a lifetime, then a path: the `'` says so.)
+        let after_lifetime = out.len() >= 2
+            && matches!(&out[out.len() - 2], TokenTree::Punct(p) if p.as_char() == '\'');
         let continues_path = match out.last() {
-            Some(TokenTree::Ident(id)) => !is_keyword(&id.to_string()),
+            Some(TokenTree::Ident(id)) => !is_keyword(&id.to_string()) && !after_lifetime,
             _ => false,
         };
         if !continues_path && leading(i) && leading(i + 1) {
@@ -1225,4 +1233,50 @@ fn load_namespace(
         items,
         files: paths.to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rerouted(code: &str) -> String {
+        let private: TokenStream = "::rt::__private".parse().unwrap();
+        reroute_serde(code.parse().unwrap(), &private)
+            .to_string()
+            .replace(' ', "")
+    }
+
+    /// Leading `::serde` / `::serde_json` paths go to the runtime, in any
+    /// position; paths that merely contain such a segment do not.
+    #[test]
+    fn reroute_table() {
+        let rows = [
+            (
+                "fn f(v: &'a ::serde_json::Value) {}",
+                "fnf(v:&'a::rt::__private::serde_json::Value){}",
+            ),
+            (
+                "impl<'de> ::serde::Deserialize<'de> for X {}",
+                "impl<'de>::rt::__private::serde::Deserialize<'de>forX{}",
+            ),
+            (
+                "fn g<T: ::serde::Serialize>() {}",
+                "fng<T:::rt::__private::serde::Serialize>(){}",
+            ),
+            (
+                "#[derive(::serde::Serialize)] struct S;",
+                "#[derive(::rt::__private::serde::Serialize)]structS;",
+            ),
+            (
+                "x => ::serde_json::from_value(v)",
+                "x=>::rt::__private::serde_json::from_value(v)",
+            ),
+            ("a::serde::B", "a::serde::B"),
+            ("::serde_yaml::X", "::serde_yaml::X"),
+            ("\"::serde::in_a_string\"", "\"::serde::in_a_string\""),
+        ];
+        for (code, want) in rows {
+            assert_eq!(rerouted(code), want, "{code}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! `pipeline`, `encode`, `model`, `error`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Receiver;
@@ -43,8 +43,11 @@ pub(crate) struct Inner {
     core: Arc<Transmission>,
     /// The fork generation the client was made in (see `core::fork`).
     generation: u64,
-    /// In a forked child: the core started there, and for which generation.
-    forked: Mutex<Option<(u64, Arc<Transmission>)>>,
+    /// In a forked child: the core started there, and for which generation
+    /// (a plain load on each send once set).
+    forked: OnceLock<(u64, Transmission)>,
+    /// A child of a child (forked again): its core, behind a lock.
+    deeper: Mutex<Option<(u64, Arc<Transmission>)>>,
 }
 
 impl Drop for Inner {
@@ -60,12 +63,19 @@ impl Drop for Inner {
         // threads are not in this process, its locks may be held): left
         // untouched and leaked. The child's own core closes as usual.
         std::mem::forget(self.core.clone());
-        let forked = self
-            .forked
+        if let Some((g, core)) = self.forked.take() {
+            if g == generation {
+                core.close(self.config.drop_timeout);
+            } else {
+                std::mem::forget(core);
+            }
+        }
+        let deeper = self
+            .deeper
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some((g, core)) = forked {
+        if let Some((g, core)) = deeper {
             if g == generation {
                 core.close(self.config.drop_timeout);
             } else {
@@ -109,9 +119,12 @@ fn make_sender(config: &Config) -> Result<Arc<dyn Sender>, ConfigError> {
     })
 }
 
-/// Starts a core for `config` with `sender`.
-fn start_core(config: &Config, sender: Arc<dyn Sender>) -> Result<Transmission, ConfigError> {
-    Transmission::start(config.core_settings(), sender).map_err(|e| ConfigError::Invalid {
+/// Starts a core with `settings` (from [`Config::core_settings`]) and `sender`.
+fn start_settings(
+    settings: crate::core::settings::CoreSettings,
+    sender: Arc<dyn Sender>,
+) -> Result<Transmission, ConfigError> {
+    Transmission::start(settings, sender).map_err(|e| ConfigError::Invalid {
         setting: "worker",
         reason: format!("cannot start the worker: {e}"),
     })
@@ -119,13 +132,17 @@ fn start_core(config: &Config, sender: Arc<dyn Sender>) -> Result<Transmission, 
 
 impl Inner {
     /// The core to send through: the client's own, unless this process is
-    /// a fork of the one that made the client (one relaxed load).
+    /// a fork of the one that made the client (one relaxed load; in a
+    /// forked child, one more load of the core started there).
     #[inline]
     pub(crate) fn core(&self) -> CoreRef<'_> {
-        if fork::generation() == self.generation {
-            CoreRef::Own(&self.core)
-        } else {
-            self.forked_core()
+        let generation = fork::generation();
+        if generation == self.generation {
+            return CoreRef::Own(&self.core);
+        }
+        match self.forked.get() {
+            Some((g, core)) if *g == generation => CoreRef::Own(core),
+            _ => self.forked_core(),
         }
     }
 
@@ -136,31 +153,50 @@ impl Inner {
     #[inline(never)]
     fn forked_core(&self) -> CoreRef<'_> {
         let generation = fork::generation();
-        let mut forked = self.forked.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((g, core)) = &*forked {
-            if *g == generation {
-                return CoreRef::Forked(core.clone());
+        let start = || {
+            make_sender(&self.config).and_then(|s| start_settings(self.config.core_settings(), s))
+        };
+        let error = if self.forked.get().is_none() {
+            // The first child: its core, set once (a thread that loses the
+            // race drops the one it started).
+            match start() {
+                Ok(core) => {
+                    let _ = self.forked.set((generation, core));
+                    match self.forked.get() {
+                        Some((g, core)) if *g == generation => return CoreRef::Own(core),
+                        _ => None,
+                    }
+                }
+                Err(e) => Some(e),
             }
-        }
-        // Forked again since: the previous child's core is its parent's now.
-        if let Some((_, stale)) = forked.take() {
-            std::mem::forget(stale);
-        }
-        let started = make_sender(&self.config).and_then(|s| start_core(&self.config, s));
-        match started {
-            Ok(core) => {
-                let core = Arc::new(core);
-                *forked = Some((generation, core.clone()));
-                CoreRef::Forked(core)
+        } else {
+            // Forked again: the child's child keeps its core behind a lock.
+            let mut deeper = self.deeper.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((g, core)) = &*deeper {
+                if *g == generation {
+                    return CoreRef::Forked(core.clone());
+                }
             }
-            Err(e) => {
-                // No worker could start here: the client acts closed (the
-                // next send tries again).
-                tracing::warn!("insights-events: cannot start after fork: {e}");
-                self.core.mark_closed();
-                CoreRef::Own(&self.core)
+            // The previous generation's core is its parent's now.
+            if let Some((_, stale)) = deeper.take() {
+                std::mem::forget(stale);
             }
+            match start() {
+                Ok(core) => {
+                    let core = Arc::new(core);
+                    *deeper = Some((generation, core.clone()));
+                    return CoreRef::Forked(core);
+                }
+                Err(e) => Some(e),
+            }
+        };
+        // No worker could start here: the client acts closed (the next send
+        // tries again). Warned with no lock held: a tracing layer may send.
+        if let Some(e) = error {
+            tracing::warn!("insights-events: cannot start after fork: {e}");
         }
+        self.core.mark_closed();
+        CoreRef::Own(&self.core)
     }
 }
 
@@ -211,9 +247,10 @@ impl Client {
         config.validate()?;
         let sender = make_sender(&config)?;
         let sender_name = sender.name();
-        let policy = config.core_settings().policy;
+        let settings = config.core_settings();
+        let policy = settings.policy.clone();
         let generation = fork::generation();
-        let core = start_core(&config, sender)?;
+        let core = start_settings(settings, sender)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 sampler: config.sampler(),
@@ -222,7 +259,8 @@ impl Client {
                 policy,
                 core: Arc::new(core),
                 generation,
-                forked: Mutex::new(None),
+                forked: OnceLock::new(),
+                deeper: Mutex::new(None),
             }),
         })
     }

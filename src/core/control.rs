@@ -72,24 +72,29 @@ impl Transmission {
 
     /// Stops accepting events, delivers what it can before `timeout`, and
     /// stops the worker. Idempotent. On one of the crate's own threads (the
-    /// last handle dropped by a hook, say) it only asks the worker to stop:
-    /// waiting there would wait for itself.
+    /// last handle dropped by a hook, say) it only stops accepting events
+    /// and asks the worker to stop: waiting there would wait for itself. A
+    /// later `close` from another thread then does the rest (waits, counts
+    /// what is left, ends the responses stream).
     pub(crate) fn close(&self, timeout: Duration) -> FlushOutcome {
         let deadline = deadline_after(timeout);
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return FlushOutcome {
-                completed: true,
-                pending: 0,
-            };
-        }
         if super::own_thread::is_own() {
-            self.shared.set_close_deadline(deadline);
-            let (reply, _) = channel::bounded(1);
-            let _ = self.control.send(Control::Shutdown { deadline, reply });
+            if !self.closed.swap(true, Ordering::AcqRel) {
+                self.shared.set_close_deadline(deadline);
+                let (reply, _) = channel::bounded(1);
+                let _ = self.control.send(Control::Shutdown { deadline, reply });
+            }
             let pending = self.queue_len() as u64 + self.shared.in_flight().events_upto(u64::MAX);
             return FlushOutcome {
                 completed: pending == 0,
                 pending,
+            };
+        }
+        self.closed.store(true, Ordering::Release);
+        if self.full_close.swap(true, Ordering::AcqRel) {
+            return FlushOutcome {
+                completed: true,
+                pending: 0,
             };
         }
         self.shared.set_close_deadline(deadline);

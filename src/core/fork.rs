@@ -6,6 +6,10 @@
 //! a new worker, a new connection (see `client::handle`). The parent's
 //! queued events stay the parent's: the child never sends them.
 //!
+//! Not handled: a lock another thread of the parent held at the moment of
+//! the fork stays held in the child (the global client's, if a thread was
+//! inside `init` or a global send; documented in the README).
+//!
 //! Part of `core` (layer 6); uses `core::fast` (the handler's registration
 //! and the thread-local slots the child forgets).
 

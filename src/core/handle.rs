@@ -66,6 +66,9 @@ pub(crate) struct Transmission {
     chunk: usize,
     capacity: usize,
     pub(super) closed: AtomicBool,
+    /// A `close` from outside the crate's threads has begun (it waits,
+    /// counts what is left and ends the responses stream; once).
+    pub(super) full_close: AtomicBool,
     pub(super) worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -114,6 +117,7 @@ impl Transmission {
             chunk,
             capacity,
             closed: AtomicBool::new(false),
+            full_close: AtomicBool::new(false),
             worker: Mutex::new(Some(handle)),
         })
     }

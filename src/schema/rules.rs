@@ -48,6 +48,15 @@ fn number(x: f64) -> String {
     }
 }
 
+/// `1 character`, `4 characters`.
+fn chars(n: u64) -> String {
+    if n == 1 {
+        "1 character".to_owned()
+    } else {
+        format!("{n} characters")
+    }
+}
+
 /// Checks field `name`'s `value` against `[minimum, maximum,
 /// exclusiveMinimum, exclusiveMaximum]` (numbers) and `[minLength,
 /// maxLength]` (strings, counted in characters). Values of other JSON types
@@ -85,16 +94,10 @@ pub fn check_bounds<E: Error>(
             let [min, max] = lengths;
             let len = s.chars().count() as u64;
             if let Some(m) = min.filter(|m| len < *m) {
-                return fail(
-                    format!("a string of at least {m} characters"),
-                    &format_args!("{len}"),
-                );
+                return fail(format!("a string of at least {m} characters"), &chars(len));
             }
             if let Some(m) = max.filter(|m| len > *m) {
-                return fail(
-                    format!("a string of at most {m} characters"),
-                    &format_args!("{len}"),
-                );
+                return fail(format!("a string of at most {m} characters"), &chars(len));
             }
             Ok(())
         }
@@ -102,13 +105,32 @@ pub fn check_bounds<E: Error>(
     }
 }
 
-/// Whether `value` equals the `const` written as compact JSON in `json`.
+/// Whether `value` equals the `const` written as compact JSON in `json`
+/// (as JSON Schema compares: `1` and `1.0` are the same number).
 pub fn const_eq(value: &Value, json: &str) -> bool {
     match value {
         Value::String(s) if json.starts_with('"') => {
             serde_json::from_str::<String>(json).is_ok_and(|c| c == *s)
         }
-        _ => serde_json::from_str::<Value>(json).is_ok_and(|c| c == *value),
+        _ => serde_json::from_str::<Value>(json).is_ok_and(|c| json_eq(&c, value)),
+    }
+}
+
+/// JSON equality, numbers by value.
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x == y || matches!((x.as_f64(), y.as_f64()), (Some(p), Some(q)) if p == q)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| json_eq(p, q)))
+        }
+        _ => a == b,
     }
 }
 
@@ -337,13 +359,13 @@ mod tests {
                 json!("a"),
                 none,
                 l,
-                Some("field \"f\": expected a string of at least 2 characters, found 1"),
+                Some("field \"f\": expected a string of at least 2 characters, found 1 character"),
             ),
             (
                 json!("ééé€"),
                 none,
                 l,
-                Some("field \"f\": expected a string of at most 3 characters, found 4"),
+                Some("field \"f\": expected a string of at most 3 characters, found 4 characters"),
             ),
             (json!(null), n, l, None),
         ];
@@ -373,6 +395,9 @@ mod tests {
             assert_eq!(consts_match(&map, consts), want, "{consts:?}");
         }
         assert!(const_eq(&json!({"x": [1, 2]}), r#"{"x":[1,2]}"#));
+        assert!(const_eq(&json!(1.0), "1"), "1 and 1.0 are the same number");
+        assert!(const_eq(&json!({"x": [2.0]}), r#"{"x":[2]}"#));
+        assert!(!const_eq(&json!(1.5), "1"));
         assert!(!const_eq(&json!("a"), "not json"));
     }
 }
