@@ -11,6 +11,11 @@
 //! * `--events N[,N...]`       events per run (default 1000000)
 //! * `--backend B[,B...]`      `honeybadger`, `honeycomb` or `both` (default honeybadger)
 //! * `--compression C[,C...]`  `none`, `gzip`, `deflate`, `zstd` (Honeycomb; `--features zstd`) (default none)
+//! * `--event S[,S...]`        event shape (default typed): `typed` (the generated `DbQuery`,
+//!   `send_with`), `hand` (`client.new_event()` with the typed event's keys and values, in its
+//!   order: `event_type`, `query`, `duration`, `params`, `request_id`; then `send()`) or
+//!   `builder` (one `client.builder()` per sending thread with `service` and two dynamic
+//!   fields, `seq` and `worker`; per event `new_event()` + `query` + `duration` + `send()`)
 //! * `--block` / `--no-block`  `block_on_send` (default: block; must lose 0)
 //! * `--threads T`             sending threads (default 1)
 //! * `--batch-size N`          override the backend's default batch size
@@ -31,8 +36,10 @@
 //! events/s as a share of it, delivered events/s from the
 //! first send to the last event counted at the sink, events lost, the
 //! sending process's CPU seconds per million events, its peak RSS (VmHWM,
-//! reset before the run through /proc/self/clear_refs), and body bytes per
-//! event on the wire and before compression.
+//! reset before the run through /proc/self/clear_refs), body bytes per
+//! event on the wire and before compression, and the caller's ns per send
+//! (each sending thread's wall time for its send loop, generating the
+//! workload included, summed over the threads and divided by the events).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -481,10 +488,33 @@ enum Kind {
     Honeycomb,
 }
 
+/// How each event is built and sent (`--event`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    /// The generated `DbQuery`, `send_with(&client)`.
+    Typed,
+    /// `client.new_event()` + the typed event's fields by `add_field`.
+    Hand,
+    /// A per-thread `client.builder()` (1 field, 2 dynamic fields) +
+    /// `new_event()` + 2 `add_field`s.
+    Builder,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Typed => "typed",
+            Shape::Hand => "hand",
+            Shape::Builder => "builder",
+        }
+    }
+}
+
 struct Opts {
     events: Vec<u64>,
     backends: Vec<Kind>,
     compressions: Vec<Compression>,
+    shapes: Vec<Shape>,
     block: bool,
     threads: usize,
     batch_size: Option<usize>,
@@ -498,6 +528,7 @@ fn parse_opts() -> Opts {
         events: vec![1_000_000],
         backends: vec![Kind::Honeybadger],
         compressions: vec![Compression::None],
+        shapes: vec![Shape::Typed],
         block: true,
         threads: 1,
         batch_size: None,
@@ -545,6 +576,19 @@ fn parse_opts() -> Opts {
                         // Honeycomb only; build with `--features zstd`.
                         "zstd" => Compression::Zstd,
                         _ => panic!("--compression none|gzip|deflate|zstd"),
+                    })
+                    .collect()
+            }
+            "--event" => {
+                o.shapes = args
+                    .next()
+                    .expect("--event S")
+                    .split(',')
+                    .map(|s| match s {
+                        "typed" => Shape::Typed,
+                        "hand" => Shape::Hand,
+                        "builder" => Shape::Builder,
+                        _ => panic!("--event typed|hand|builder"),
                     })
                     .collect()
             }
@@ -777,11 +821,13 @@ fn serialization_floor() -> f64 {
 struct RunResult {
     kind: Kind,
     compression: Compression,
+    shape: Shape,
     events: u64,
     batch_size: usize,
     ceiling: Option<Ceiling>,
     floor_per_s: f64,
     enqueue_per_s: f64,
+    caller_ns_per_send: f64,
     delivered_per_s: f64,
     delivered: u64,
     lost: u64,
@@ -798,7 +844,7 @@ struct RunResult {
     per_thread: Vec<(String, f64)>,
 }
 
-fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResult {
+fn run_one(sink: &Sink, kind: Kind, c: Compression, shape: Shape, n: u64, o: &Opts) -> RunResult {
     let batch_size = o.batch_size.unwrap_or(match kind {
         Kind::Honeybadger => 1000,
         // The library's defaults.
@@ -818,23 +864,58 @@ fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResu
     let threads0 = thread_cpu();
     let errors = AtomicU64::new(0);
     let caller_cpu = std::sync::Mutex::new(0.0f64);
+    let caller_wall_ns = AtomicU64::new(0);
     let t0 = mono_ns();
     std::thread::scope(|s| {
         for t in 0..o.threads {
             let client = &client;
             let errors = &errors;
             let caller_cpu = &caller_cpu;
+            let caller_wall_ns = &caller_wall_ns;
             let share = n / o.threads as u64 + u64::from((t as u64) < n % o.threads as u64);
             s.spawn(move || {
                 let mut w = workload::Workload::new(1000 + t as u64);
+                let builder = (shape == Shape::Builder).then(|| {
+                    let mut b = client.builder();
+                    b.add_field("service", "checkout");
+                    let seq = Arc::new(AtomicU64::new(0));
+                    b.add_dynamic_field("seq", move || seq.fetch_add(1, Ordering::Relaxed));
+                    b.add_dynamic_field("worker", || 3u32);
+                    b
+                });
+                let loop_start = mono_ns();
                 for _ in 0..share {
-                    let (query, duration, np) = w.shape();
-                    let params = w.params(np);
-                    let rid = w.request_id().to_owned();
-                    let r = DbQuery::new(query, duration)
-                        .params(params)
-                        .request_id(rid)
-                        .send_with(client);
+                    let r = match shape {
+                        Shape::Builder => {
+                            let Some(b) = &builder else { unreachable!() };
+                            let (query, duration, _) = w.shape();
+                            let mut ev = b.new_event();
+                            ev.add_field("query", query).add_field("duration", duration);
+                            ev.send()
+                        }
+                        Shape::Hand => {
+                            let (query, duration, np) = w.shape();
+                            let params = w.params(np);
+                            let rid = w.request_id().to_owned();
+                            // The typed event's keys, in its order.
+                            let mut ev = client.new_event();
+                            ev.add_field("event_type", "db.query")
+                                .add_field("query", query)
+                                .add_field("duration", duration)
+                                .add_field("params", params)
+                                .add_field("request_id", rid);
+                            ev.send()
+                        }
+                        Shape::Typed => {
+                            let (query, duration, np) = w.shape();
+                            let params = w.params(np);
+                            let rid = w.request_id().to_owned();
+                            DbQuery::new(query, duration)
+                                .params(params)
+                                .request_id(rid)
+                                .send_with(client)
+                        }
+                    };
                     match r {
                         Ok(()) => {}
                         Err(SendError::QueueFull) => {
@@ -843,6 +924,7 @@ fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResu
                         Err(e) => panic!("send failed: {e}"),
                     }
                 }
+                caller_wall_ns.fetch_add(mono_ns() - loop_start, Ordering::Relaxed);
                 // This thread's own CPU time (it ends before the snapshot below).
                 let me = thread_cpu();
                 // SAFETY: gettid has no preconditions.
@@ -875,11 +957,13 @@ fn run_one(sink: &Sink, kind: Kind, c: Compression, n: u64, o: &Opts) -> RunResu
     RunResult {
         kind,
         compression: c,
+        shape,
         events: n,
         batch_size,
         ceiling,
         floor_per_s,
         enqueue_per_s: n as f64 / ((t_sent - t0) as f64 / 1e9),
+        caller_ns_per_send: caller_wall_ns.load(Ordering::Relaxed) as f64 / n.max(1) as f64,
         delivered_per_s: delivered as f64 / ((last - t0) as f64 / 1e9),
         delivered,
         lost: n - delivered.min(n),
@@ -932,55 +1016,59 @@ fn main() {
     for &kind in &o.backends {
         for &c in &o.compressions {
             for &n in &o.events {
-                let r = run_one(&sink, kind, c, n, &o);
-                println!(
-                    "{:?} compression={} events={} batch={} block={} threads={}: \
-                     delivered {} ({} lost, {} QueueFull) in {:.2} s = {:.0} events/s \
-                     [caller enqueue {:.0}/s; sink ceiling {}; serialization floor {:.0}/s, e2e = {:.0}% of it]; \
-                     CPU {:.2} s/1M events (sink {:.2}); peak RSS {:.1} MiB (base {:.1}); \
-                     wire {:.1} B/event, body {:.1} B/event, {} requests; stats {:?}",
-                    r.kind,
-                    comp_name(r.compression),
-                    r.events,
-                    r.batch_size,
-                    o.block,
-                    o.threads,
-                    r.delivered,
-                    r.lost,
-                    r.send_errors,
-                    r.elapsed,
-                    r.delivered_per_s,
-                    r.enqueue_per_s,
-                    r.ceiling
-                        .as_ref()
-                        .map(|c| format!("{:.0}/s over {} events", c.events_per_s, c.events))
-                        .unwrap_or_else(|| "skipped".into()),
-                    r.floor_per_s,
-                    100.0 * r.delivered_per_s / r.floor_per_s,
-                    r.cpu_per_m,
-                    r.sink_cpu_per_m,
-                    r.peak_rss_mib,
-                    r.base_rss_mib,
-                    r.wire_per_event,
-                    r.body_per_event,
-                    r.requests,
-                    r.stats,
-                );
-                println!(
-                    "  CPU s per 1M events by thread: {}",
-                    r.per_thread
-                        .iter()
-                        .map(|(n, c)| format!("{n}={c:.2}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                results.push(r);
+                for &shape in &o.shapes {
+                    let r = run_one(&sink, kind, c, shape, n, &o);
+                    println!(
+                        "{:?} compression={} event={} events={} batch={} block={} threads={}: \
+                         delivered {} ({} lost, {} QueueFull) in {:.2} s = {:.0} events/s \
+                         [caller enqueue {:.0}/s, caller {:.0} ns/send; sink ceiling {}; serialization floor {:.0}/s, e2e = {:.0}% of it]; \
+                         CPU {:.2} s/1M events (sink {:.2}); peak RSS {:.1} MiB (base {:.1}); \
+                         wire {:.1} B/event, body {:.1} B/event, {} requests; stats {:?}",
+                        r.kind,
+                        comp_name(r.compression),
+                        r.shape.name(),
+                        r.events,
+                        r.batch_size,
+                        o.block,
+                        o.threads,
+                        r.delivered,
+                        r.lost,
+                        r.send_errors,
+                        r.elapsed,
+                        r.delivered_per_s,
+                        r.enqueue_per_s,
+                        r.caller_ns_per_send,
+                        r.ceiling
+                            .as_ref()
+                            .map(|c| format!("{:.0}/s over {} events", c.events_per_s, c.events))
+                            .unwrap_or_else(|| "skipped".into()),
+                        r.floor_per_s,
+                        100.0 * r.delivered_per_s / r.floor_per_s,
+                        r.cpu_per_m,
+                        r.sink_cpu_per_m,
+                        r.peak_rss_mib,
+                        r.base_rss_mib,
+                        r.wire_per_event,
+                        r.body_per_event,
+                        r.requests,
+                        r.stats,
+                    );
+                    println!(
+                        "  CPU s per 1M events by thread: {}",
+                        r.per_thread
+                            .iter()
+                            .map(|(n, c)| format!("{n}={c:.2}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    results.push(r);
+                }
             }
         }
     }
     println!();
-    println!("| backend | compression | events | batch | delivered/s | sink ceiling/s | e2e/ceiling | floor/s | e2e/floor | lost | CPU s/1M | peak RSS MiB | wire B/event | body B/event |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| backend | compression | event | events | batch | delivered/s | caller ns/send | sink ceiling/s | e2e/ceiling | floor/s | e2e/floor | lost | CPU s/1M | peak RSS MiB | wire B/event | body B/event |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         let (ceil, ratio) = match &r.ceiling {
             Some(c) => (
@@ -990,12 +1078,14 @@ fn main() {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "| {:?} | {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.0}% | {} | {:.2} | {:.1} | {:.1} | {:.1} |",
+            "| {:?} | {} | {} | {} | {} | {:.0} | {:.0} | {} | {} | {:.0} | {:.0}% | {} | {:.2} | {:.1} | {:.1} | {:.1} |",
             r.kind,
             comp_name(r.compression),
+            r.shape.name(),
             r.events,
             r.batch_size,
             r.delivered_per_s,
+            r.caller_ns_per_send,
             ceil,
             ratio,
             r.floor_per_s,

@@ -182,9 +182,18 @@ impl Sent {
             Sent::Asgi(v) => typed(v, client),
             Sent::Celery(v) => typed(v, client),
             Sent::Hand(mut m) => {
+                // Built field by field (packed as it is added, and packed
+                // into the spool when sent), against the same fields as a
+                // map on the usual path.
                 m.insert("event_type".into(), "hand.made".into());
-                let ev = Event::from_map(m);
-                ev.clone().send_with(client).unwrap();
+                let before = std::time::SystemTime::now();
+                let mut packed = client.new_event();
+                for (k, v) in &m {
+                    packed.add_field(k, v);
+                }
+                packed.send().unwrap();
+                let mut ev = Event::from_map(m);
+                ev.set_timestamp(before);
                 ev
             }
         }
@@ -268,6 +277,38 @@ proptest! {
         prop_assert!(got["time"].as_str().unwrap().ends_with('Z'));
         let want = serde_json::json!({"data": fields, "time": got["time"], "samplerate": rate});
         prop_assert_eq!(&item, &serde_json::to_vec(&want).unwrap(), "serde_json's bytes");
+    }
+
+    #[test]
+    fn fields_added_one_by_one_encode_as_serde_json_writes_them(
+        fields in object(),
+        again in prop::collection::vec((0usize..8, json_value()), 0..4),
+    ) {
+        // Added with `add_field`, some keys added again (the last value
+        // wins, in the first place), against a map built the same way.
+        let mut ev = Event::new();
+        let mut want = fields.clone();
+        want.remove("ts");
+        for (k, v) in &want {
+            ev.add_field(k, v);
+        }
+        let keys: Vec<String> = want.keys().cloned().collect();
+        for (i, v) in again {
+            if let Some(k) = keys.get(i) {
+                ev.add_field(k, &v);
+                want.insert(k.clone(), v);
+            }
+        }
+        for (k, v) in &want {
+            let got = ev.get(k);
+            prop_assert_eq!(got.as_ref(), Some(v), "get({})", k);
+        }
+        let line = encode_event(&ev, WireFormat::Ndjson).unwrap();
+        let mut got: Map<String, Value> = serde_json::from_slice(&line).unwrap();
+        let ts = got.remove("ts").unwrap();
+        prop_assert_eq!(&got, &want);
+        want.insert("ts".into(), ts);
+        prop_assert_eq!(&line, &serde_json::to_vec(&want).unwrap(), "serde_json's bytes");
     }
 
     #[test]

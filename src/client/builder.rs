@@ -35,16 +35,34 @@ use super::handle::Client;
 use crate::config::DynamicField;
 use crate::model::event::Event;
 use crate::model::fields::{Key, SharedFields, SharedKey};
+use crate::model::packed_fields::PackedFields;
 
 /// Creates events that start with its fields. Clone it to specialise.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Builder {
     client: Option<Client>,
-    /// Shared with every event it creates (no copy per event).
+    /// Shared with every event it creates (no copy per event) when they
+    /// cannot be packed.
     fields: SharedFields,
+    /// The same fields, packed: copied into each event it creates, as if
+    /// added to it first. `None` once a value could not be packed.
+    packed: Option<PackedFields>,
     dynamic: Vec<(SharedKey, DynamicField)>,
     sample_rate: Option<u32>,
     invalid: Option<String>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            client: None,
+            fields: SharedFields::default(),
+            packed: Some(PackedFields::default()),
+            dynamic: Vec::new(),
+            sample_rate: None,
+            invalid: None,
+        }
+    }
 }
 
 impl fmt::Debug for Builder {
@@ -77,18 +95,30 @@ impl Builder {
     pub fn add_field<V: Serialize>(&mut self, key: impl Into<String>, value: V) -> &mut Self {
         let key = key.into();
         match crate::json::to_value_checked(&value) {
-            Ok(v) => {
-                Arc::make_mut(&mut self.fields).insert(key, v);
-            }
+            Ok(v) => self.put(key, v),
             Err(e) => self.invalid = Some(format!("builder field `{key}`: {e}")),
         }
         self
     }
 
+    /// Sets one field, in both forms.
+    fn put(&mut self, key: String, value: Value) {
+        if let Some(p) = &mut self.packed {
+            if crate::model::fields::too_deep_to_pack(&value) || p.add(&key, &value).is_err() {
+                self.packed = None;
+            }
+        }
+        Arc::make_mut(&mut self.fields).insert(key, value);
+    }
+
     /// Adds every key of `data` (which must serialize to a JSON object).
     pub fn add<T: Serialize>(&mut self, data: T) -> &mut Self {
         match crate::json::to_value_checked(&data) {
-            Ok(Value::Object(map)) => Arc::make_mut(&mut self.fields).extend(map),
+            Ok(Value::Object(map)) => {
+                for (k, v) in map {
+                    self.put(k, v);
+                }
+            }
             Ok(other) => {
                 self.invalid = Some(format!(
                     "add() takes a JSON object, got {}",
@@ -124,11 +154,14 @@ impl Builder {
     /// now, and the timestamp now.
     pub fn new_event(&self) -> Event {
         let mut ev = Event::new();
-        if !self.fields.is_empty() {
-            ev.cold_mut().builder = Some(self.fields.clone());
+        match &self.packed {
+            Some(packed) => ev.own_fields_mut().append_packed(packed),
+            None if !self.fields.is_empty() => ev.cold_mut().builder = Some(self.fields.clone()),
+            None => {}
         }
         for (k, f) in &self.dynamic {
-            ev.insert(Key::Shared(k.clone()), f());
+            ev.own_fields_mut()
+                .insert_with(k, f(), || Key::Shared(k.clone()));
         }
         ev.sample_rate = self.sample_rate;
         if let Some(reason) = &self.invalid {

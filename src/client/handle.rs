@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::Receiver;
 
@@ -465,6 +465,41 @@ impl Client {
     }
 }
 
+impl Inner {
+    /// Packs a hand-built event on this thread, as a typed one is (see
+    /// `encode::packed`), when it has nothing but packed fields and the
+    /// worker's preparation would change nothing. `None`: it takes the
+    /// usual path (and was not sampled yet).
+    fn send_packed(
+        &self,
+        core: &Transmission,
+        event: &mut Event,
+        presampled: bool,
+    ) -> Option<Result<(), SendError>> {
+        let fields = event.packed_only()?;
+        if !self.policy.packed_is_ready(fields) {
+            return None;
+        }
+        let since = event.timestamp().duration_since(UNIX_EPOCH).ok()?;
+        let has_ts = fields.contains_key("ts");
+        if !presampled && !self.sampler.keep_event(event) {
+            core.count_sampled();
+            return Some(Ok(()));
+        }
+        let meta = PackMeta {
+            since,
+            sample_rate: event.sample_rate(),
+            has_ts,
+        };
+        let fields = event.packed_only()?;
+        match core.enqueue_fields(fields, &meta) {
+            Some(sent) => Some(sent),
+            // Sampled already: straight to the queue.
+            None => Some(core.enqueue(std::mem::take(event))),
+        }
+    }
+}
+
 impl Destination for Inner {
     /// Merges the client's dynamic fields and the event context under the
     /// event, makes the sampling decision, and enqueues it. Never blocks
@@ -476,6 +511,11 @@ impl Destination for Inner {
             return Err(SendError::Closed);
         }
         drop(event.take_destination());
+        if self.config.dynamic_fields.is_empty() && !context::is_set() {
+            if let Some(sent) = self.send_packed(&core, &mut event, presampled) {
+                return sent;
+            }
+        }
         let dynamic = (!self.config.dynamic_fields.is_empty()).then(|| {
             self.config
                 .dynamic_fields

@@ -24,6 +24,7 @@ use super::worker::{Control, Worker};
 use crate::encode::packed::{self, PackMeta};
 use crate::error::SendError;
 use crate::model::event::Event;
+use crate::model::packed_fields::PackedFields;
 use crate::model::response::DropReason;
 use crate::model::typed::TypedEvent;
 use crate::transport::Sender;
@@ -203,17 +204,39 @@ impl Transmission {
     /// the spool's chunk is full. `None` when the event must take the usual
     /// path instead: it cannot be packed, this thread has no slot, or the
     /// client is closed.
+    #[inline]
     pub(crate) fn enqueue_packed<T: TypedEvent>(
         &self,
         typed: &T,
         head: &PackMeta,
+    ) -> Option<Result<(), SendError>> {
+        self.enqueue_record(head, |buf| packed::pack(buf, head, |p| typed.pack(p)))
+    }
+
+    /// [`Transmission::enqueue_packed`] for a hand-built event's packed
+    /// fields.
+    pub(crate) fn enqueue_fields(
+        &self,
+        fields: &PackedFields,
+        head: &PackMeta,
+    ) -> Option<Result<(), SendError>> {
+        self.enqueue_record(head, |buf| packed::pack_fields(buf, head, fields))
+    }
+
+    /// [`Transmission::enqueue_packed`] for any record `write` appends
+    /// (`false`: it could not).
+    #[inline]
+    fn enqueue_record(
+        &self,
+        head: &PackMeta,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
     ) -> Option<Result<(), SendError>> {
         // The common case returns a byte: moving the slow path's large
         // result through the closures costs the store buffer a stall.
         let fast = local::with_local(self.id, &self.shared, |local| {
             let scratch = &mut local.bufs.scratch;
             scratch.clear();
-            if !packed::pack(scratch, head, |p| typed.pack(p)) {
+            if !write(scratch) {
                 return Fast::Refused;
             }
             match local.bufs.try_append(&local.slot, self.chunk) {

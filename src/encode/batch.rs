@@ -336,7 +336,7 @@ pub(crate) fn write_object(
     };
     for (k, v) in ev.own_fields().iter() {
         sep(buf);
-        write_entry(buf, k, v)?;
+        v.write_entry(buf, k)?;
     }
     // Lower layers, highest first; skip keys a higher layer already wrote.
     let builder = ev.builder_layer();

@@ -10,6 +10,7 @@ use serde_json::Value;
 pub(crate) mod compact;
 #[allow(unsafe_code)]
 pub(crate) mod escape;
+pub(crate) mod segments;
 
 /// Converts to a JSON value, refusing what JSON cannot hold. `serde_json`
 /// turns NaN and ±infinity into `null` silently; we report them instead.
@@ -20,6 +21,11 @@ pub(crate) fn to_value_checked<T: Serialize + ?Sized>(value: &T) -> Result<Value
         value.serialize(FiniteProbe).map_err(|e| e.0)?;
     }
     Ok(v)
+}
+
+/// Whether every float in `value` is finite (the reason if not).
+pub(crate) fn finite<T: Serialize + ?Sized>(value: &T) -> Result<(), String> {
+    value.serialize(FiniteProbe).map_err(|e| e.0)
 }
 
 fn contains_null(v: &Value) -> bool {

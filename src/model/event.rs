@@ -19,7 +19,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::erased::ErasedTyped;
-use super::fields::{FieldList, Fields, Key, SharedFields};
+use super::fields::{FieldList, FieldRef, Fields, Key, SharedFields};
+use super::packed_fields::PackedFields;
 use crate::error::SendError;
 
 /// Where an event made by a client or a builder goes when it is sent.
@@ -128,7 +129,7 @@ impl fmt::Debug for Event {
                 let builder = self.0.builder_layer().into_iter().flatten();
                 let builder = builder.filter(|(k, _)| !self.0.fields.contains_key(k));
                 f.debug_map()
-                    .entries(builder.map(|(k, v)| (k.as_str(), v)))
+                    .entries(builder.map(|(k, v)| (k.as_str(), FieldRef::Value(v))))
                     .entries(self.0.fields.iter())
                     .finish()
             }
@@ -233,6 +234,16 @@ impl Event {
         self.cold.as_mut()?.invalid.take()
     }
 
+    /// The event's own fields when they are all it has and they are packed
+    /// (no typed struct, builder layer, layers under it, metadata or
+    /// invalid value): what a send may pack on the sending thread.
+    pub(crate) fn packed_only(&self) -> Option<&PackedFields> {
+        if self.typed.is_some() || self.cold.is_some() {
+            return None;
+        }
+        self.fields.as_packed()
+    }
+
     /// Whether the event has no field at all (before client-wide fields).
     pub(crate) fn has_no_fields(&self) -> bool {
         self.typed.is_none()
@@ -253,11 +264,16 @@ impl Event {
     /// Adds one field. The value is anything `serde` can turn into JSON; a
     /// value JSON cannot hold (a non-finite float, a map with non-string
     /// keys) marks the event invalid, and it is rejected on its own when sent.
-    pub fn add_field<V: Serialize>(&mut self, key: impl Into<String>, value: V) -> &mut Self {
-        let key = key.into();
-        match crate::json::to_value_checked(&value) {
-            Ok(v) => self.insert(Key::Owned(key), v),
-            Err(reason) => self.mark_invalid(format!("field `{key}`: {reason}")),
+    ///
+    /// The value is serialized on the spot into the event's own buffer
+    /// (see [`Event::get`] to read it back).
+    pub fn add_field<V: Serialize>(&mut self, key: impl AsRef<str>, value: V) -> &mut Self {
+        let key = key.as_ref();
+        if self.typed.as_ref().is_some_and(|t| t.has_key(key)) {
+            self.materialize();
+        }
+        if let Err(reason) = self.fields.add(key, &value) {
+            self.mark_invalid(format!("field `{key}`: {reason}"));
         }
         self
     }
@@ -324,17 +340,17 @@ impl Event {
     }
 
     /// An own or builder field (not the typed struct's).
-    fn own_or_builder(&self, key: &str) -> Option<&Value> {
+    fn own_or_builder(&self, key: &str) -> Option<FieldRef<'_>> {
         self.fields
             .get(key)
-            .or_else(|| self.builder_layer()?.get(key))
+            .or_else(|| self.builder_layer()?.get(key).map(FieldRef::Value))
     }
 
     /// The event type: the typed struct's, or the `event_type` field.
     pub fn event_type(&self) -> Option<&str> {
-        match self.own_or_builder("event_type") {
-            Some(Value::String(s)) => Some(s),
-            _ => self.typed.as_ref().map(|t| t.event_type()),
+        match self.own_or_builder("event_type").and_then(FieldRef::as_str) {
+            Some(s) => Some(s),
+            None => self.typed.as_ref().map(|t| t.event_type()),
         }
     }
 
@@ -342,7 +358,7 @@ impl Event {
     /// context and client-wide fields are merged under it).
     pub fn get(&self, key: &str) -> Option<Value> {
         if let Some(v) = self.own_or_builder(key) {
-            return Some(v.clone());
+            return Some(v.to_value());
         }
         let typed = self.typed.as_ref()?;
         if !typed.has_key(key) {
@@ -396,7 +412,7 @@ impl Event {
     /// The `request_id` the sampling decision hashes: the event's own, else
     /// the one from the context or client fields.
     pub(crate) fn request_id(&self) -> Option<&str> {
-        if let Some(Value::String(s)) = self.own_or_builder("request_id") {
+        if let Some(s) = self.own_or_builder("request_id").and_then(FieldRef::as_str) {
             return Some(s);
         }
         if let Some(id) = self.typed.as_ref().and_then(|t| t.request_id()) {

@@ -1,10 +1,14 @@
-//! An event's own fields: a small ordered list, not a hash map.
+//! An event's own fields: packed as they are added, else a small ordered
+//! list, not a hash map.
 //!
-//! Part of `model` (layer 1); uses serde_json and crossbeam's `CachePadded`.
+//! Part of `model` (layer 1); uses `model::packed_fields`, serde_json and
+//! crossbeam's `CachePadded`.
 //!
-//! Events have a handful of fields, so a `Vec` of pairs searched linearly is
-//! both faster and lighter than a map: one allocation for the whole list,
-//! and none at all for an event that has no own fields (a typed event).
+//! Fields start packed ([`PackedFields`]: one buffer, the values already
+//! serialized). Code that needs them as values to change (the params
+//! filter scrubbing `params`) turns them into a list of pairs: events have
+//! a handful of fields, so a `Vec` searched linearly is both faster and
+//! lighter than a map.
 //! Keys that a builder adds to every event (its dynamic fields) are shared
 //! (`Arc` of a [`CachePadded`], so the value is not on the reference
 //! count's cache line, which every new event writes), not copied per event. The list turns into a
@@ -13,7 +17,10 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::Value;
+
+use super::packed_fields::{Entry, PackedFields};
 
 use crossbeam_utils::CachePadded;
 use serde_json::Map;
@@ -59,13 +66,60 @@ impl Key {
 /// added again keeps its place and takes the new value.
 #[derive(Clone, Debug)]
 pub(crate) enum FieldList {
+    Packed(PackedFields),
     List(Vec<(Key, Value)>),
     Map(Box<Fields>),
 }
 
 impl Default for FieldList {
     fn default() -> Self {
-        FieldList::List(Vec::new())
+        FieldList::Packed(PackedFields::default())
+    }
+}
+
+/// A field's value, as it is kept.
+#[derive(Clone, Copy)]
+pub(crate) enum FieldRef<'a> {
+    Value(&'a Value),
+    Packed(Entry<'a>),
+}
+
+impl<'a> FieldRef<'a> {
+    /// The value.
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            FieldRef::Value(v) => v.clone(),
+            FieldRef::Packed(e) => e.to_value(),
+        }
+    }
+
+    /// The value when it is a string.
+    pub(crate) fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldRef::Value(v) => v.as_str(),
+            FieldRef::Packed(e) => e.as_str(),
+        }
+    }
+
+    /// Appends `"key":value` (no separator).
+    pub(crate) fn write_entry(self, buf: &mut Vec<u8>, key: &str) -> serde_json::Result<()> {
+        match self {
+            FieldRef::Value(v) => crate::json::write_entry(buf, key, v),
+            FieldRef::Packed(e) => {
+                crate::json::escape::write_str(buf, key);
+                buf.push(b':');
+                e.write_value(buf)
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for FieldRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldRef::Value(v) => v.fmt(f),
+            FieldRef::Packed(e) => e.to_value().fmt(f),
+        }
     }
 }
 
@@ -79,24 +133,93 @@ impl FieldList {
 
     pub(crate) fn is_empty(&self) -> bool {
         match self {
+            FieldList::Packed(p) => p.is_empty(),
             FieldList::List(l) => l.is_empty(),
             FieldList::Map(m) => m.is_empty(),
         }
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+    /// The packed fields, while the fields are packed.
+    pub(crate) fn as_packed(&self) -> Option<&PackedFields> {
         match self {
-            FieldList::List(l) => l.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v),
-            FieldList::Map(m) => m.get(key),
+            FieldList::Packed(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<FieldRef<'_>> {
+        match self {
+            FieldList::Packed(p) => p.get(key).map(FieldRef::Packed),
+            FieldList::List(l) => l
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| FieldRef::Value(v)),
+            FieldList::Map(m) => m.get(key).map(FieldRef::Value),
         }
     }
 
     pub(crate) fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        match self {
+            FieldList::Packed(p) => p.contains_key(key),
+            _ => self.get(key).is_some(),
+        }
+    }
+
+    /// Adds `key` with `value` serialized, refusing what JSON cannot hold
+    /// (the reason is returned; the fields are then unchanged).
+    pub(crate) fn add<V: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &V,
+    ) -> Result<(), String> {
+        match self {
+            FieldList::Packed(p) => p.add(key, value),
+            _ => {
+                let v = crate::json::to_value_checked(value)?;
+                self.insert(Key::Owned(key.to_owned()), v);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`FieldList::insert`] for a key given by reference: `key()` makes
+    /// the owned key only if the fields are not packed.
+    pub(crate) fn insert_with(&mut self, key: &str, value: Value, owned: impl FnOnce() -> Key) {
+        if let FieldList::Packed(p) = self {
+            if !deeper_than(&value, crate::json::MAX_DEPTH) && p.add(key, &value).is_ok() {
+                return;
+            }
+        }
+        self.insert(owned(), value)
+    }
+
+    /// Starts packed fields with `first` (a builder's).
+    pub(crate) fn append_packed(&mut self, first: &PackedFields) {
+        match self {
+            FieldList::Packed(p) => p.append(first),
+            _ => {
+                for e in first.iter() {
+                    self.insert(Key::Owned(e.key().to_owned()), e.to_value());
+                }
+            }
+        }
     }
 
     pub(crate) fn insert(&mut self, key: Key, value: Value) {
         match self {
+            FieldList::Packed(p) => {
+                // A `Value` always serializes; packing could only refuse a
+                // string longer than 4 GiB, which a list keeps. A value
+                // nested deeper than anything sent is kept whole too
+                // (serializing it would recurse that deep; the worker
+                // rejects it without recursion).
+                if deeper_than(&value, crate::json::MAX_DEPTH)
+                    || p.add(key.as_str(), &value).is_err()
+                {
+                    self.unpack();
+                    self.insert(key, value);
+                }
+            }
             FieldList::List(l) => {
                 if let Some(slot) = l.iter_mut().find(|(k, _)| k.as_str() == key.as_str()) {
                     slot.1 = value;
@@ -115,6 +238,7 @@ impl FieldList {
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
         match self {
+            FieldList::Packed(p) => p.remove(key),
             FieldList::List(l) => {
                 let i = l.iter().position(|(k, _)| k.as_str() == key)?;
                 Some(l.remove(i).1)
@@ -123,8 +247,21 @@ impl FieldList {
         }
     }
 
+    /// Turns packed fields into a list of values (to be changed in place).
+    fn unpack(&mut self) {
+        if let FieldList::Packed(p) = self {
+            let list = p
+                .to_pairs()
+                .into_iter()
+                .map(|(k, v)| (Key::Owned(k), v))
+                .collect();
+            *self = FieldList::List(list);
+        }
+    }
+
     /// The fields as a map, converting the list once.
     pub(crate) fn map_mut(&mut self) -> &mut Fields {
+        self.unpack();
         if let FieldList::List(l) = self {
             let map: Fields = std::mem::take(l)
                 .into_iter()
@@ -135,7 +272,7 @@ impl FieldList {
         match self {
             FieldList::Map(m) => m,
             // Converted just above.
-            FieldList::List(_) => unreachable!("own fields were converted to a map"),
+            _ => unreachable!("own fields were converted to a map"),
         }
     }
 
@@ -144,23 +281,33 @@ impl FieldList {
         std::mem::take(self.map_mut())
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        let (list, map) = match self {
-            FieldList::List(l) => (Some(l), None),
-            FieldList::Map(m) => (None, Some(m)),
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, FieldRef<'_>)> {
+        let (packed, list, map) = match self {
+            FieldList::Packed(p) => (Some(p), None, None),
+            FieldList::List(l) => (None, Some(l), None),
+            FieldList::Map(m) => (None, None, Some(m)),
         };
-        list.into_iter()
-            .flat_map(|l| l.iter().map(|(k, v)| (k.as_str(), v)))
+        packed
+            .into_iter()
+            .flat_map(|p| p.iter().map(|e| (e.key(), FieldRef::Packed(e))))
+            .chain(
+                list.into_iter()
+                    .flat_map(|l| l.iter().map(|(k, v)| (k.as_str(), FieldRef::Value(v)))),
+            )
             .chain(
                 map.into_iter()
-                    .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v))),
+                    .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), FieldRef::Value(v)))),
             )
     }
 
+    /// The fields as values to change in place (packed fields are turned
+    /// into a list first).
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> {
+        self.unpack();
         let (list, map) = match self {
             FieldList::List(l) => (Some(l), None),
             FieldList::Map(m) => (None, Some(m)),
+            FieldList::Packed(_) => (None, None),
         };
         list.into_iter()
             .flat_map(|l| l.iter_mut().map(|(k, v)| (k.as_str(), v)))
@@ -169,6 +316,42 @@ impl FieldList {
                     .flat_map(|m| m.iter_mut().map(|(k, v)| (k.as_str(), v))),
             )
     }
+}
+
+/// Whether `v` is kept as a value rather than packed: nested deeper than
+/// anything sent (serializing it would recurse that deep).
+pub(crate) fn too_deep_to_pack(v: &Value) -> bool {
+    deeper_than(v, crate::json::MAX_DEPTH)
+}
+
+/// Whether `v` nests arrays and objects more than `limit` deep (measured
+/// without recursion, and only as far as `limit`).
+fn deeper_than(v: &Value, limit: usize) -> bool {
+    let is_container = |v: &Value| v.is_array() || v.is_object();
+    if !is_container(v) {
+        return false;
+    }
+    // One level at a time: the containers at depth `depth`.
+    let mut level = vec![v];
+    let mut depth = 0;
+    while !level.is_empty() {
+        depth += 1;
+        if depth > limit {
+            return true;
+        }
+        level = level
+            .into_iter()
+            .flat_map(|v| -> Box<dyn Iterator<Item = &Value>> {
+                match v {
+                    Value::Array(a) => Box::new(a.iter()),
+                    Value::Object(m) => Box::new(m.values()),
+                    _ => Box::new(std::iter::empty()),
+                }
+            })
+            .filter(|c| is_container(c))
+            .collect();
+    }
+    false
 }
 
 #[cfg(test)]
@@ -191,20 +374,44 @@ mod tests {
 
     #[test]
     fn last_value_wins_and_first_position_stays() {
-        let mut f = FieldList::default();
+        let mut f = FieldList::List(Vec::new());
         f.insert(Key::Owned("a".into()), json!(1));
         f.insert(
             Key::Shared(Arc::new(CachePadded::new("b".into()))),
             json!(2),
         );
         f.insert(Key::Owned("a".into()), json!(3));
-        let got: Vec<_> = f.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect();
+        let got: Vec<_> = f
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_value()))
+            .collect();
         assert_eq!(got, vec![("a".into(), json!(3)), ("b".into(), json!(2))]);
         assert_eq!(f.remove("a"), Some(json!(3)));
-        assert_eq!(f.get("a"), None);
+        assert!(f.get("a").is_none());
         let map = f.map_mut();
         map.insert("c".into(), json!(4));
         assert_eq!(f.iter().count(), 2);
-        assert_eq!(f.get("c"), Some(&json!(4)));
+        assert_eq!(f.get("c").map(FieldRef::to_value), Some(json!(4)));
+    }
+
+    #[test]
+    fn depth_is_measured_as_far_as_the_limit() {
+        assert!(!deeper_than(&json!(1), 0));
+        assert!(deeper_than(&json!([]), 0));
+        assert!(!deeper_than(&json!([1, {"a": 2}]), 2));
+        assert!(deeper_than(&json!([1, {"a": [3]}]), 2));
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert!(deeper_than(&v, 128));
+        // A value that deep is kept whole, not serialized (which recurses).
+        let mut f = FieldList::default();
+        f.insert(Key::Owned("deep".into()), v);
+        assert!(matches!(f, FieldList::List(_)));
+        let mut v = f.remove("deep").unwrap();
+        while let Value::Array(mut a) = v {
+            v = a.pop().unwrap_or(Value::Null);
+        }
     }
 }

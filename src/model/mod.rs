@@ -1,6 +1,7 @@
 //! Layer 1, the event model: what an event is, as data.
 //!
-//! [`fields`] (an event's own fields), [`event::Event`] (fields, typed
+//! [`fields`] (an event's own fields, [`packed_fields`] while they are
+//! packed as added), [`event::Event`] (fields, typed
 //! struct, layers, metadata, timestamp, sample rate), [`typed::TypedEvent`]
 //! (the contract generated types implement, with its writer
 //! [`typed::EventWriter`]), and [`response`] (what happened to an event).
@@ -10,5 +11,6 @@
 pub(crate) mod erased;
 pub(crate) mod event;
 pub(crate) mod fields;
+pub(crate) mod packed_fields;
 pub(crate) mod response;
 pub(crate) mod typed;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::model::erased::JsonFieldMut;
 use crate::model::event::Event;
+use crate::model::packed_fields::{Entry, PackedFields};
 
 /// The keys filtered by default.
 pub const DEFAULT_FILTER_KEYS: &[&str] = &[
@@ -72,10 +73,22 @@ impl ParamsFilter {
         {
             ev.materialize();
         }
-        for (k, v) in ev.own_fields_mut().iter_mut() {
-            let scrub = FILTERED_FIELDS.contains(&k);
-            if self.value(v, scrub, limit) && deep.is_none() {
-                deep = Some(k.to_owned());
+        // Packed fields are measured as they are; they are turned into
+        // values only when there is something to scrub.
+        match ev.own_fields().as_packed() {
+            Some(p) if !p.iter().any(|e| self.scrubs(&e)) => {
+                deep = p
+                    .iter()
+                    .find(|e| too_deep(e, limit))
+                    .map(|e| e.key().to_owned());
+            }
+            _ => {
+                for (k, v) in ev.own_fields_mut().iter_mut() {
+                    let scrub = FILTERED_FIELDS.contains(&k);
+                    if self.value(v, scrub, limit) && deep.is_none() {
+                        deep = Some(k.to_owned());
+                    }
+                }
             }
         }
         if let Some(typed) = ev.typed_mut() {
@@ -83,6 +96,27 @@ impl ParamsFilter {
             deep = deep.or(typed_deep);
         }
         deep
+    }
+
+    /// Whether [`Self::apply`] would leave these packed fields as they are
+    /// and find nothing nested too deep.
+    pub(crate) fn packed_is_ready(&self, fields: &PackedFields, max_depth: usize) -> bool {
+        let limit = max_depth.saturating_sub(1);
+        let depth = fields.max_depth() as usize;
+        if depth == 0 || (limit >= 1 && depth <= limit && !fields.has_objects()) {
+            return true;
+        }
+        fields
+            .iter()
+            .all(|e| !e.is_container() || !(self.scrubs(&e) || too_deep(&e, limit)))
+    }
+
+    /// Whether this packed field has keys to scrub: an object in `params`
+    /// or `kwargs`, with keys to filter.
+    fn scrubs(&self, e: &Entry<'_>) -> bool {
+        e.has_object
+            && !self.keys.is_empty()
+            && FILTERED_FIELDS.iter().any(|f| f.as_bytes() == e.key_bytes)
     }
 
     /// [`Self::apply`] for the free-form fields of a typed struct, which
@@ -165,6 +199,12 @@ impl ParamsFilter {
         }
         false
     }
+}
+
+/// Whether a packed field nests deeper than `limit` (as [`ParamsFilter::value`]
+/// measures a value).
+fn too_deep(e: &Entry<'_>, limit: usize) -> bool {
+    e.is_container() && (limit < 1 || e.depth as usize > limit)
 }
 
 fn is_container(v: &Value) -> bool {

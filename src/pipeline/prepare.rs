@@ -21,6 +21,7 @@ use super::filter::ParamsFilter;
 use crate::json::MAX_DEPTH;
 use crate::model::event::{Event, Layer};
 use crate::model::fields::{Fields, SharedFields};
+use crate::model::packed_fields::PackedFields;
 use crate::model::response::DropReason;
 use crate::model::typed::TypedEvent;
 
@@ -100,6 +101,20 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether [`Policy::prepare`] would leave these hand-built fields (an
+    /// event with nothing else: no typed struct, builder layer, layers,
+    /// metadata) as they are and accept them, with no hooks to run: not
+    /// empty, no `_hb` to strip, no key a client-wide field also has,
+    /// nothing for the params filter to scrub and nothing nested too deep
+    /// (non-finite numbers were refused when they were added).
+    pub(crate) fn packed_is_ready(&self, fields: &PackedFields) -> bool {
+        self.before_event.is_empty()
+            && !fields.is_empty()
+            && !fields.contains_key("_hb")
+            && self.fields.keys().all(|k| !fields.contains_key(k))
+            && self.params_filter.packed_is_ready(fields, MAX_DEPTH)
+    }
+
     /// Whether [`Policy::prepare`] would leave this typed struct as it is
     /// and accept it, with no hooks to run: no `_hb` to strip, finite
     /// numbers, no key a client-wide field also has, nothing for the params
@@ -139,11 +154,120 @@ pub(crate) fn attach_layers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::filter::ParamsFilter;
     use crate::schema::generated::python::DbQuery;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn policy() -> Policy {
         Policy::default()
+    }
+
+    /// One row per rule of `packed_is_ready`, each checked against what
+    /// `prepare` does with the same event: ready means prepare accepts it
+    /// and leaves its fields as they were.
+    #[test]
+    fn packed_is_ready_table() {
+        let fields = |pairs: &[(&str, Value)]| {
+            let mut ev = Event::new();
+            for (k, v) in pairs {
+                ev.add_field(*k, v);
+            }
+            ev
+        };
+        // A field's value sits one level below the event object.
+        let mut deep = json!(1);
+        for _ in 0..MAX_DEPTH - 1 {
+            deep = json!([deep]);
+        }
+        let hook: BeforeEvent = Arc::new(|_| true);
+        let client = Policy {
+            fields: [("app".to_owned(), json!("x"))].into_iter().collect(),
+            ..policy()
+        };
+        let no_filter = Policy {
+            params_filter: ParamsFilter::new(Vec::<String>::new()),
+            ..policy()
+        };
+        let rows: Vec<(&str, Policy, Event, bool)> = vec![
+            ("plain", policy(), fields(&[("a", json!(1))]), true),
+            ("empty", policy(), fields(&[]), false),
+            (
+                "a hook to run",
+                Policy {
+                    before_event: vec![hook],
+                    ..policy()
+                },
+                fields(&[("a", json!(1))]),
+                false,
+            ),
+            (
+                "_hb to strip",
+                policy(),
+                fields(&[("_hb", json!({"sample_rate": 5}))]),
+                false,
+            ),
+            (
+                "a client field's key",
+                client.clone(),
+                fields(&[("app", json!("y"))]),
+                false,
+            ),
+            (
+                "other keys than the client's",
+                client.clone(),
+                fields(&[("a", json!(1))]),
+                true,
+            ),
+            (
+                "params array of scalars",
+                policy(),
+                fields(&[("params", json!([1, "x"]))]),
+                true,
+            ),
+            (
+                "params object to scrub",
+                policy(),
+                fields(&[("params", json!({"password": "p"}))]),
+                false,
+            ),
+            (
+                "params object, no keys to filter",
+                no_filter.clone(),
+                fields(&[("params", json!({"password": "p"}))]),
+                true,
+            ),
+            (
+                "an object elsewhere",
+                policy(),
+                fields(&[("data", json!({"password": "p"}))]),
+                true,
+            ),
+            (
+                "nested as deep as allowed",
+                policy(),
+                fields(&[("d", deep.clone())]),
+                true,
+            ),
+            (
+                "nested too deep",
+                policy(),
+                fields(&[("d", json!([deep]))]),
+                false,
+            ),
+        ];
+        for (name, policy, ev, want) in rows {
+            let packed = ev.packed_only().expect("packed");
+            assert_eq!(policy.packed_is_ready(packed), want, "{name}");
+            if want {
+                let before = packed.clone();
+                let mut ev = ev;
+                assert!(
+                    policy.prepare(&mut ev, || {}).is_ok(),
+                    "{name}: prepare accepts it"
+                );
+                assert_eq!(ev.packed_only(), Some(&before), "{name}: prepare leaves it");
+            }
+        }
     }
 
     /// One row per rule of `prepare`: the event, and the reason it is
