@@ -4,7 +4,10 @@
 //! Each thread that compresses keeps one compressor per format and resets
 //! it between bodies: setting up a deflate state costs more than
 //! compressing a small batch (50 events). The backend is `zlib-rs`
-//! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies.
+//! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies, and the
+//! cheapest measured: libdeflate's whole-buffer level 1 makes bodies 21%
+//! smaller for 1.5× the CPU (`cargo run --release --example twins --
+//! compressors`; figures in `BENCHMARKS.md`, "Compression").
 //!
 //! Why the gzip header and trailer are written here, around flate2's
 //! `Compress` and `Crc`, instead of using `flate2::write::GzEncoder`: the
