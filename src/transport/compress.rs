@@ -29,7 +29,7 @@ use flate2::{Compress, Crc, FlushCompress, Status};
 ///
 /// Compression runs on the sending runtime's thread, at level 1 (the
 /// fastest): on realistic `db.query` events gzip makes bodies about 6×
-/// smaller (44 bytes per event instead of 270) for about 0.2 µs of CPU per
+/// smaller (44 bytes per event instead of 270) for 0.3–0.45 µs of CPU per
 /// event. See `BENCHMARKS.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
