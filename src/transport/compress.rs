@@ -4,7 +4,10 @@
 //! Each thread that compresses keeps one compressor per format and resets
 //! it between bodies: setting up a deflate state costs more than
 //! compressing a small batch (50 events). The backend is `zlib-rs`
-//! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies.
+//! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies, and the
+//! cheapest measured: libdeflate's whole-buffer level 1 makes bodies 21%
+//! smaller for 1.5× the CPU (`cargo run --release --example twins --
+//! compressors`; figures in `BENCHMARKS.md`, "Compression").
 //!
 //! Why the gzip header and trailer are written here, around flate2's
 //! `Compress` and `Crc`, instead of using `flate2::write::GzEncoder`: the
@@ -26,7 +29,7 @@ use flate2::{Compress, Crc, FlushCompress, Status};
 ///
 /// Compression runs on the sending runtime's thread, at level 1 (the
 /// fastest): on realistic `db.query` events gzip makes bodies about 6×
-/// smaller (44 bytes per event instead of 270) for about 0.2 µs of CPU per
+/// smaller (44 bytes per event instead of 270) for 0.3–0.45 µs of CPU per
 /// event. See `BENCHMARKS.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
@@ -55,18 +58,65 @@ pub(crate) fn content_encoding(c: Compression) -> Option<&'static str> {
 
 /// Compresses a body (shared as it is when uncompressed: retries clone it
 /// cheaply).
+///
+/// The output is written to the thread's scratch buffer and copied out at
+/// its exact size: a body in flight (up to `max_in_flight` of them, and
+/// each kept for its retries) holds its bytes only, not the room the
+/// compressor needed (zstd's bound is the input's size, 6–9× the output).
 pub fn compress(c: Compression, body: bytes::Bytes) -> io::Result<bytes::Bytes> {
     thread_local! {
         static RAW: RefCell<Option<Compress>> = const { RefCell::new(None) };
         static ZLIB: RefCell<Option<Compress>> = const { RefCell::new(None) };
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
+    if c == Compression::None {
+        return Ok(body);
+    }
+    SCRATCH
+        .try_with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let out = compress_into(c, &body, &mut scratch, &RAW, &ZLIB);
+            let out = out.map(|()| bytes::Bytes::copy_from_slice(&scratch));
+            scratch.clear();
+            // A rare huge body does not leave its room behind.
+            if scratch.capacity() > SCRATCH_KEPT {
+                *scratch = Vec::new();
+            }
+            out
+        })
+        // The thread is exiting: a buffer of its own.
+        .unwrap_or_else(|_| {
+            let mut out = Vec::new();
+            compress_into(c, &body, &mut out, &RAW, &ZLIB).map(|()| bytes::Bytes::from(out))
+        })
+}
+
+/// The most room a thread's scratch buffer keeps between bodies (a
+/// 1,000-event body of 270 KB needs about 70 KB with gzip, its 270 KB
+/// bound with zstd).
+const SCRATCH_KEPT: usize = 1 << 20;
+
+type Cell = std::thread::LocalKey<RefCell<Option<Compress>>>;
+
+/// Compresses `body` to the end of the empty `out`, with the thread's
+/// compressor for the format (`raw` for gzip, `zlib` for deflate).
+fn compress_into(
+    c: Compression,
+    body: &[u8],
+    out: &mut Vec<u8>,
+    raw: &'static Cell,
+    zlib: &'static Cell,
+) -> io::Result<()> {
     let (cell, zlib_header) = match c {
-        Compression::None => return Ok(body),
-        Compression::Zstd => return zstd_body(&body).map(bytes::Bytes::from),
-        Compression::Gzip => (&RAW, false),
-        Compression::Deflate => (&ZLIB, true),
+        Compression::None => {
+            out.extend_from_slice(body);
+            return Ok(());
+        }
+        Compression::Zstd => return zstd_body(body, out),
+        Compression::Gzip => (raw, false),
+        Compression::Deflate => (zlib, true),
     };
-    let mut out = Vec::with_capacity(body.len() / 4 + 64);
+    out.reserve(body.len() / 4 + 64);
     if c == Compression::Gzip {
         // ID1 ID2, CM = deflate, no flags, no mtime, XFL 0, OS unknown.
         out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
@@ -75,45 +125,45 @@ pub fn compress(c: Compression, body: bytes::Bytes) -> io::Result<bytes::Bytes> 
     // The thread's compressor; a new one if the thread is exiting.
     cell.try_with(|cell| {
         let mut slot = cell.borrow_mut();
-        deflate(slot.get_or_insert_with(fresh), &body, &mut out)
+        deflate(slot.get_or_insert_with(fresh), body, out)
     })
-    .unwrap_or_else(|_| deflate(&mut fresh(), &body, &mut out))?;
+    .unwrap_or_else(|_| deflate(&mut fresh(), body, out))?;
     if c == Compression::Gzip {
         let mut crc = Crc::new();
-        crc.update(&body);
+        crc.update(body);
         out.extend_from_slice(&crc.sum().to_le_bytes());
         // ISIZE: the input length modulo 2^32.
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     }
-    Ok(bytes::Bytes::from(out))
+    Ok(())
 }
 
-/// A zstd frame of `body` at level 1, with the thread's reused context.
+/// A zstd frame of `body` at level 1 to the end of the empty `out`, with
+/// the thread's reused context.
 #[cfg(feature = "zstd")]
-fn zstd_body(body: &[u8]) -> io::Result<Vec<u8>> {
+fn zstd_body(body: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
     thread_local! {
         static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
     }
     let fresh = || zstd::bulk::Compressor::new(1);
-    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(body.len()));
+    out.reserve(zstd::zstd_safe::compress_bound(body.len()));
     ZSTD.try_with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(fresh()?);
         }
         match slot.as_mut() {
-            Some(c) => c.compress_to_buffer(body, &mut out).map(drop),
+            Some(c) => c.compress_to_buffer(body, out).map(drop),
             None => Err(io::Error::other("no zstd context")),
         }
     })
-    .unwrap_or_else(|_| fresh()?.compress_to_buffer(body, &mut out).map(drop))?;
-    Ok(out)
+    .unwrap_or_else(|_| fresh()?.compress_to_buffer(body, out).map(drop))
 }
 
 /// Without the `zstd` feature, `Compression::Zstd` is refused when the
 /// client is built; this is never reached.
 #[cfg(not(feature = "zstd"))]
-fn zstd_body(_body: &[u8]) -> io::Result<Vec<u8>> {
+fn zstd_body(_body: &[u8], _out: &mut Vec<u8>) -> io::Result<()> {
     Err(io::Error::other(
         "zstd compression needs the `zstd` feature of insights-events",
     ))
