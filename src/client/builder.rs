@@ -104,7 +104,8 @@ impl Builder {
     /// Sets one field, in both forms.
     fn put(&mut self, key: String, value: Value) {
         if let Some(p) = &mut self.packed {
-            if crate::model::fields::too_deep_to_pack(&value) || p.add(&key, &value).is_err() {
+            if crate::model::fields::too_deep_to_pack(&value) || p.add_value(&key, &value).is_err()
+            {
                 self.packed = None;
             }
         }

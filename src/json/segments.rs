@@ -133,6 +133,11 @@ pub struct Packer<'a> {
     nonfinite: bool,
     /// An object was written (keys a params filter may look at).
     objects: bool,
+    /// Write only what packs exactly as `serde_json::to_value` would make
+    /// it (see [`Packer::strict`]).
+    strict: bool,
+    /// A strict packer met something it leaves to `to_value`.
+    declined: bool,
 }
 
 impl<'a> Packer<'a> {
@@ -147,7 +152,41 @@ impl<'a> Packer<'a> {
             max_depth: 0,
             nonfinite: false,
             objects: false,
+            strict: false,
+            declined: false,
         }
+    }
+
+    /// A packer for hand-built fields, whose values must come out as the
+    /// `serde_json::Value` that `to_value` makes of them would be written.
+    /// It packs scalars, strings, sequences, options, unit variants and
+    /// newtype structs itself (an `f32` widened to `f64`, as `to_value`
+    /// does), and declines (an error, with [`Packer::declined`] set) maps,
+    /// structs, data-carrying enum variants and 128-bit integers, where
+    /// `to_value`'s rules differ from a writer's (duplicate keys collapse,
+    /// map keys are stricter, `RawValue` is parsed, out-of-range integers
+    /// are refused): the caller converts those with `to_value` and packs
+    /// the value.
+    #[inline]
+    pub(crate) fn strict(buf: &'a mut Vec<u8>) -> Self {
+        let mut p = Packer::new(buf);
+        p.strict = true;
+        p
+    }
+
+    /// Whether a strict packer declined the value.
+    pub(crate) fn declined(&self) -> bool {
+        self.declined
+    }
+
+    /// Declines the value when strict: the error that ends serializing.
+    #[inline]
+    fn decline(&mut self) -> Result<(), Error> {
+        if self.strict {
+            self.declined = true;
+            return Err(ser::Error::custom("left to serde_json::to_value"));
+        }
+        Ok(())
     }
 
     /// Ends the open literal segment, if any.
@@ -288,11 +327,17 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         Ok(())
     }
     integers!(|this, v| {
+        if std::mem::size_of_val(&v) > 8 {
+            this.decline()?;
+        }
         this.lit_open();
         int(this.buf, v);
         Ok(())
     });
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        if self.strict {
+            return self.serialize_f64(v as f64);
+        }
         self.float(v.is_finite(), F32, &v.to_bits().to_le_bytes());
         Ok(())
     }
@@ -349,6 +394,7 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         variant: &'static str,
         v: &T,
     ) -> Result<(), Error> {
+        self.decline()?;
         self.open_variant(variant);
         v.serialize(&mut *self)?;
         self.lit(b"}");
@@ -375,9 +421,11 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'p, 'a>, Error> {
+        self.decline()?;
         Ok(Compound::variant(self, variant, b"[", b"]}"))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'p, 'a>, Error> {
+        self.decline()?;
         self.objects = true;
         self.lit(b"{");
         Ok(Compound::new(self, b"}"))
@@ -392,6 +440,7 @@ impl<'p, 'a> ser::Serializer for &'p mut Packer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'p, 'a>, Error> {
+        self.decline()?;
         Ok(Compound::variant(self, variant, b"{", b"}}"))
     }
 }

@@ -186,7 +186,7 @@ impl FieldList {
     /// the owned key only if the fields are not packed.
     pub(crate) fn insert_with(&mut self, key: &str, value: Value, owned: impl FnOnce() -> Key) {
         if let FieldList::Packed(p) = self {
-            if !deeper_than(&value, crate::json::MAX_DEPTH) && p.add(key, &value).is_ok() {
+            if !deeper_than(&value, crate::json::MAX_DEPTH) && p.add_value(key, &value).is_ok() {
                 return;
             }
         }
@@ -326,11 +326,16 @@ pub(crate) fn too_deep_to_pack(v: &Value) -> bool {
 
 /// Whether `v` nests arrays and objects more than `limit` deep (measured
 /// without recursion, and only as far as `limit`).
+#[inline]
 fn deeper_than(v: &Value, limit: usize) -> bool {
-    let is_container = |v: &Value| v.is_array() || v.is_object();
-    if !is_container(v) {
+    if !(v.is_array() || v.is_object()) {
         return false;
     }
+    deeper_than_slow(v, limit)
+}
+
+fn deeper_than_slow(v: &Value, limit: usize) -> bool {
+    let is_container = |v: &Value| v.is_array() || v.is_object();
     // One level at a time: the containers at depth `depth`.
     let mut level = vec![v];
     let mut depth = 0;

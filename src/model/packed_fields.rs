@@ -261,13 +261,31 @@ impl PackedFields {
         (self.keys, self.objects, self.depth) = (keys, objects, depth);
     }
 
-    /// Adds `key` with `value` serialized. On error (what `serde_json`
-    /// would refuse, or a non-finite number, which it would write as
-    /// `null`) the fields are unchanged and the reason is returned.
+    /// Adds `key` with `value` serialized, as `serde_json::to_value` would
+    /// make it (see [`Packer::strict`]; what the packer declines goes
+    /// through `to_value`). On error (what `to_value` refuses, or a
+    /// non-finite number, which it would make `null`) the fields are
+    /// unchanged and the reason is returned, the same reason as
+    /// `json::to_value_checked` gives.
     pub(crate) fn add<V: Serialize + ?Sized>(
         &mut self,
         key: &str,
         value: &V,
+    ) -> Result<(), String> {
+        self.add_with(key, value, true)
+    }
+
+    /// [`PackedFields::add`] for a `Value`, which packs as it is.
+    pub(crate) fn add_value(&mut self, key: &str, value: &Value) -> Result<(), String> {
+        self.add_with(key, value, false)
+    }
+
+    #[inline]
+    fn add_with<V: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &V,
+        strict: bool,
     ) -> Result<(), String> {
         if self.buf.capacity() == 0 {
             self.buf = SPARE.try_with(|spare| spare.take()).unwrap_or_default();
@@ -281,21 +299,43 @@ impl PackedFields {
         self.buf.extend_from_slice(&key_len.to_le_bytes());
         self.buf.extend_from_slice(&[0; 4]);
         self.buf.extend_from_slice(key.as_bytes());
-        let mut packer = Packer::new(&mut self.buf);
-        let written = value.serialize(&mut packer);
-        packer.finish();
-        let (depth, nonfinite) = (packer.max_depth(), packer.wrote_nonfinite());
-        let depth = depth.min(!HAS_OBJECT) | if packer.wrote_object() { HAS_OBJECT } else { 0 };
-        let failed = match written {
-            Err(e) => Some(e.to_string()),
-            Ok(()) if nonfinite => crate::json::finite(value).err(),
-            Ok(()) => None,
+        let value_start = self.buf.len();
+        // A `Serialize` that panics leaves the fields as they were.
+        let mut guard = Rollback {
+            buf: &mut self.buf,
+            to: start,
         };
-        let entry_len = u32::try_from(self.buf.len() - start).ok();
-        let (Some(entry_len), None) = (entry_len, &failed) else {
+        let packed = pack_value(guard.buf, value, strict);
+        let packed = match packed {
+            Err(Declined) => {
+                guard.buf.truncate(value_start);
+                match crate::json::to_value_checked(value) {
+                    Ok(v) => match pack_value(guard.buf, &v, false) {
+                        Ok(r) => r.map_err(Some),
+                        Err(Declined) => Err(None),
+                    },
+                    Err(reason) => Err(Some(reason)),
+                }
+            }
+            Ok(r) => r.map_err(Some),
+        };
+        guard.to = usize::MAX;
+        drop(guard);
+        let (depth, failed) = match packed {
+            Ok(depth) => (depth, None),
+            Err(reason) => (
+                0,
+                Some(reason.unwrap_or_else(|| "value cannot be packed".into())),
+            ),
+        };
+        let failed = failed.or_else(|| {
+            (self.buf.len() - start > u32::MAX as usize).then(|| "value too long".into())
+        });
+        if let Some(reason) = failed {
             self.buf.truncate(start);
-            return Err(failed.unwrap_or_else(|| "value too long".to_owned()));
-        };
+            return Err(reason);
+        }
+        let entry_len = (self.buf.len() - start) as u32;
         self.buf[start..start + 4].copy_from_slice(&entry_len.to_le_bytes());
         self.buf[start + 8..start + 12].copy_from_slice(&depth.to_le_bytes());
         // The last value wins, in the first one's place.
@@ -341,6 +381,52 @@ impl PackedFields {
         self.iter()
             .map(|e| (e.key().to_owned(), e.to_value()))
             .collect()
+    }
+}
+
+/// A strict packer declined the value (it goes through `to_value`).
+struct Declined;
+
+/// Packs `value` at the end of `buf`: its depth word (depth, and
+/// [`HAS_OBJECT`]), or why it cannot be sent. `buf` may hold a partial
+/// value on error; the caller truncates it.
+#[inline(always)]
+fn pack_value<V: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    value: &V,
+    strict: bool,
+) -> Result<Result<u32, String>, Declined> {
+    let mut packer = if strict {
+        Packer::strict(buf)
+    } else {
+        Packer::new(buf)
+    };
+    let written = value.serialize(&mut packer);
+    packer.finish();
+    if packer.declined() {
+        return Err(Declined);
+    }
+    let depth =
+        packer.max_depth().min(!HAS_OBJECT) | if packer.wrote_object() { HAS_OBJECT } else { 0 };
+    Ok(match written {
+        Err(e) => Err(e.to_string()),
+        Ok(()) if packer.wrote_nonfinite() => crate::json::finite(value).map(|()| depth),
+        Ok(()) => Ok(depth),
+    })
+}
+
+/// Truncates the buffer back to `to` when dropped (unless `to` is
+/// `usize::MAX`): a value whose `Serialize` panics leaves nothing behind.
+struct Rollback<'a> {
+    buf: &'a mut Vec<u8>,
+    to: usize,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if self.to != usize::MAX {
+            self.buf.truncate(self.to);
+        }
     }
 }
 
