@@ -64,6 +64,9 @@ pub(crate) struct Worker {
     spools: bool,
 }
 
+/// The size step of batch buffers.
+const BODY_GRAIN: usize = 64 * 1024;
+
 impl Worker {
     pub(crate) fn new(
         config: CoreSettings,
@@ -423,7 +426,10 @@ impl Worker {
             return;
         }
         let format = self.batch.format();
-        let cap = self.batch.byte_len();
+        // Rounded up, so that every batch's buffer has one of few sizes: a
+        // freed one fits the next, instead of each leaving a hole in the
+        // allocator's heap (peak RSS with gzip, `BENCHMARKS.md`).
+        let cap = self.batch.byte_len().next_multiple_of(BODY_GRAIN);
         let batch = std::mem::replace(
             &mut self.batch,
             BatchBuilder::with_capacity(format, cap, self.config.batch_size.min(4096)),

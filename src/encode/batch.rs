@@ -83,7 +83,9 @@ impl Batch {
         match self.format {
             WireFormat::Ndjson => self.buf.clone(),
             WireFormat::HoneycombBatch => {
-                let mut out = Vec::with_capacity(self.buf.len() + self.items.len() + 2);
+                // Rounded up as the worker rounds its batch buffers.
+                let len = self.buf.len() + self.items.len() + 2;
+                let mut out = Vec::with_capacity(len.next_multiple_of(64 * 1024));
                 out.push(b'[');
                 for (i, r) in self.items.iter().enumerate() {
                     if i > 0 {
