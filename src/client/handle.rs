@@ -482,7 +482,7 @@ impl Inner {
         }
         let since = event.timestamp().duration_since(UNIX_EPOCH).ok()?;
         let has_ts = fields.contains_key("ts");
-        if !presampled && !self.sampler.keep_event(event) {
+        if !presampled && !self.sampler.keep_event_without_hb(event) {
             core.count_sampled();
             return Some(Ok(()));
         }

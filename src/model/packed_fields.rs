@@ -295,9 +295,10 @@ impl PackedFields {
         }
         let start = self.buf.len();
         let key_len = u32::try_from(key.len()).map_err(|_| "key too long".to_owned())?;
-        self.buf.extend_from_slice(&[0; 4]);
-        self.buf.extend_from_slice(&key_len.to_le_bytes());
-        self.buf.extend_from_slice(&[0; 4]);
+        let [a, b, c, d] = key_len.to_le_bytes();
+        self.buf.reserve(ENTRY_HEADER + key.len() + 16);
+        self.buf
+            .extend_from_slice(&[0, 0, 0, 0, a, b, c, d, 0, 0, 0, 0]);
         self.buf.extend_from_slice(key.as_bytes());
         let value_start = self.buf.len();
         // A `Serialize` that panics leaves the fields as they were.

@@ -86,6 +86,19 @@ impl Sampler {
         }
     }
 
+    /// [`Sampler::keep_event`] for an event known to have no `_hb` field
+    /// (a packed hand-built event: `Policy::packed_is_ready` checked it).
+    #[inline]
+    pub(crate) fn keep_event_without_hb(self, event: &mut Event) -> bool {
+        match self {
+            Sampler::Honeycomb { .. } => self.keep_event(event),
+            Sampler::Honeybadger { rate } => {
+                let rate = event.sample_rate.unwrap_or(rate);
+                honeybadger_keeps(rate, || event.request_id())
+            }
+        }
+    }
+
     /// The decision for a typed struct sent as it is (no `_hb`: such
     /// events take the usual path), and the Honeycomb rate to send with it.
     #[inline]
