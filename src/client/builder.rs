@@ -104,8 +104,7 @@ impl Builder {
     /// Sets one field, in both forms.
     fn put(&mut self, key: String, value: Value) {
         if let Some(p) = &mut self.packed {
-            if crate::model::fields::too_deep_to_pack(&value) || p.add_value(&key, &value).is_err()
-            {
+            if p.add_value(&key, &value).is_err() {
                 self.packed = None;
             }
         }

@@ -21,7 +21,7 @@ use super::inflight::EventMeta;
 use super::settings::CoreSettings;
 use super::shared::Shared;
 use super::stats::Counter;
-use crate::encode::batch::{BatchBuilder, PushError};
+use crate::encode::batch::{BatchBuilder, PushError, BODY_GRAIN};
 use crate::encode::packed::{self, Packed, Record};
 use crate::model::event::Event;
 use crate::model::response::{DropReason, Response};
@@ -63,9 +63,6 @@ pub(crate) struct Worker {
     /// A thread held a spool at the last look at the slots.
     spools: bool,
 }
-
-/// The size step of batch buffers.
-const BODY_GRAIN: usize = 64 * 1024;
 
 impl Worker {
     pub(crate) fn new(

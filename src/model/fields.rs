@@ -182,15 +182,12 @@ impl FieldList {
         }
     }
 
-    /// [`FieldList::insert`] for a key given by reference: `key()` makes
+    /// [`FieldList::insert`] for a key given by reference: `owned()` makes
     /// the owned key only if the fields are not packed.
     pub(crate) fn insert_with(&mut self, key: &str, value: Value, owned: impl FnOnce() -> Key) {
-        if let FieldList::Packed(p) = self {
-            if !deeper_than(&value, crate::json::MAX_DEPTH) && p.add_value(key, &value).is_ok() {
-                return;
-            }
+        if !self.packed_in(key, &value) {
+            self.insert_unpacked(owned(), value);
         }
-        self.insert(owned(), value)
     }
 
     /// Starts packed fields with `first` (a builder's).
@@ -206,20 +203,28 @@ impl FieldList {
     }
 
     pub(crate) fn insert(&mut self, key: Key, value: Value) {
+        if !self.packed_in(key.as_str(), &value) {
+            self.insert_unpacked(key, value);
+        }
+    }
+
+    /// Packs `key` and `value` when the fields are packed and the value can
+    /// be (see [`PackedFields::add_value`]); when it cannot, the fields
+    /// become a list, which keeps it whole. `false`: not packed.
+    fn packed_in(&mut self, key: &str, value: &Value) -> bool {
+        let FieldList::Packed(p) = self else {
+            return false;
+        };
+        if p.add_value(key, value).is_ok() {
+            return true;
+        }
+        self.unpack();
+        false
+    }
+
+    /// Inserts into a list or a map.
+    fn insert_unpacked(&mut self, key: Key, value: Value) {
         match self {
-            FieldList::Packed(p) => {
-                // A `Value` always serializes; packing could only refuse a
-                // string longer than 4 GiB, which a list keeps. A value
-                // nested deeper than anything sent is kept whole too
-                // (serializing it would recurse that deep; the worker
-                // rejects it without recursion).
-                if deeper_than(&value, crate::json::MAX_DEPTH)
-                    || p.add(key.as_str(), &value).is_err()
-                {
-                    self.unpack();
-                    self.insert(key, value);
-                }
-            }
             FieldList::List(l) => {
                 if let Some(slot) = l.iter_mut().find(|(k, _)| k.as_str() == key.as_str()) {
                     slot.1 = value;
@@ -232,6 +237,10 @@ impl FieldList {
             }
             FieldList::Map(m) => {
                 m.insert(key.into_string(), value);
+            }
+            FieldList::Packed(_) => {
+                self.unpack();
+                self.insert_unpacked(key, value);
             }
         }
     }
@@ -318,47 +327,6 @@ impl FieldList {
     }
 }
 
-/// Whether `v` is kept as a value rather than packed: nested deeper than
-/// anything sent (serializing it would recurse that deep).
-pub(crate) fn too_deep_to_pack(v: &Value) -> bool {
-    deeper_than(v, crate::json::MAX_DEPTH)
-}
-
-/// Whether `v` nests arrays and objects more than `limit` deep (measured
-/// without recursion, and only as far as `limit`).
-#[inline]
-fn deeper_than(v: &Value, limit: usize) -> bool {
-    if !(v.is_array() || v.is_object()) {
-        return false;
-    }
-    deeper_than_slow(v, limit)
-}
-
-fn deeper_than_slow(v: &Value, limit: usize) -> bool {
-    let is_container = |v: &Value| v.is_array() || v.is_object();
-    // One level at a time: the containers at depth `depth`.
-    let mut level = vec![v];
-    let mut depth = 0;
-    while !level.is_empty() {
-        depth += 1;
-        if depth > limit {
-            return true;
-        }
-        level = level
-            .into_iter()
-            .flat_map(|v| -> Box<dyn Iterator<Item = &Value>> {
-                match v {
-                    Value::Array(a) => Box::new(a.iter()),
-                    Value::Object(m) => Box::new(m.values()),
-                    _ => Box::new(std::iter::empty()),
-                }
-            })
-            .filter(|c| is_container(c))
-            .collect();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +344,24 @@ mod tests {
         assert!(value - counts >= 128);
     }
     use serde_json::json;
+
+    #[test]
+    fn a_value_too_deep_to_pack_is_kept_whole() {
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Value::Array(vec![v]);
+        }
+        let mut f = FieldList::default();
+        f.insert(Key::Owned("a".into()), json!(1));
+        f.insert(Key::Owned("deep".into()), v);
+        assert!(matches!(f, FieldList::List(_)));
+        assert_eq!(f.get("a").map(FieldRef::to_value), Some(json!(1)));
+        // Taken apart iteratively: serde_json's drop would recurse.
+        let mut v = f.remove("deep").unwrap();
+        while let Value::Array(mut a) = v {
+            v = a.pop().unwrap_or(Value::Null);
+        }
+    }
 
     #[test]
     fn last_value_wins_and_first_position_stays() {
@@ -397,26 +383,5 @@ mod tests {
         map.insert("c".into(), json!(4));
         assert_eq!(f.iter().count(), 2);
         assert_eq!(f.get("c").map(FieldRef::to_value), Some(json!(4)));
-    }
-
-    #[test]
-    fn depth_is_measured_as_far_as_the_limit() {
-        assert!(!deeper_than(&json!(1), 0));
-        assert!(deeper_than(&json!([]), 0));
-        assert!(!deeper_than(&json!([1, {"a": 2}]), 2));
-        assert!(deeper_than(&json!([1, {"a": [3]}]), 2));
-        let mut v = json!(1);
-        for _ in 0..100_000 {
-            v = Value::Array(vec![v]);
-        }
-        assert!(deeper_than(&v, 128));
-        // A value that deep is kept whole, not serialized (which recurses).
-        let mut f = FieldList::default();
-        f.insert(Key::Owned("deep".into()), v);
-        assert!(matches!(f, FieldList::List(_)));
-        let mut v = f.remove("deep").unwrap();
-        while let Value::Array(mut a) = v {
-            v = a.pop().unwrap_or(Value::Null);
-        }
     }
 }

@@ -275,8 +275,14 @@ impl PackedFields {
         self.add_with(key, value, true)
     }
 
-    /// [`PackedFields::add`] for a `Value`, which packs as it is.
+    /// [`PackedFields::add`] for a `Value`, which packs as it is. A value
+    /// nested deeper than anything sent is refused (serializing it would
+    /// recurse that deep): the caller keeps it whole, and the worker
+    /// rejects it without recursion.
     pub(crate) fn add_value(&mut self, key: &str, value: &Value) -> Result<(), String> {
+        if deeper_than(value, crate::json::MAX_DEPTH) {
+            return Err("nested too deep to pack".into());
+        }
         self.add_with(key, value, false)
     }
 
@@ -383,6 +389,41 @@ impl PackedFields {
             .map(|e| (e.key().to_owned(), e.to_value()))
             .collect()
     }
+}
+
+/// Whether `v` nests arrays and objects more than `limit` deep (measured
+/// without recursion, and only as far as `limit`).
+#[inline]
+fn deeper_than(v: &Value, limit: usize) -> bool {
+    if !(v.is_array() || v.is_object()) {
+        return false;
+    }
+    deeper_than_slow(v, limit)
+}
+
+fn deeper_than_slow(v: &Value, limit: usize) -> bool {
+    let is_container = |v: &Value| v.is_array() || v.is_object();
+    // One level at a time: the containers at depth `depth`.
+    let mut level = vec![v];
+    let mut depth = 0;
+    while !level.is_empty() {
+        depth += 1;
+        if depth > limit {
+            return true;
+        }
+        level = level
+            .into_iter()
+            .flat_map(|v| -> Box<dyn Iterator<Item = &Value>> {
+                match v {
+                    Value::Array(a) => Box::new(a.iter()),
+                    Value::Object(m) => Box::new(m.values()),
+                    _ => Box::new(std::iter::empty()),
+                }
+            })
+            .filter(|c| is_container(c))
+            .collect();
+    }
+    false
 }
 
 /// A strict packer declined the value (it goes through `to_value`).
@@ -557,6 +598,27 @@ mod tests {
                 ("o".into(), json!(1))
             ]
         );
+    }
+
+    #[test]
+    fn depth_is_measured_as_far_as_the_limit() {
+        assert!(!deeper_than(&json!(1), 0));
+        assert!(deeper_than(&json!([]), 0));
+        assert!(!deeper_than(&json!([1, {"a": 2}]), 2));
+        assert!(deeper_than(&json!([1, {"a": [3]}]), 2));
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert!(deeper_than(&v, 128));
+        // A value that deep is refused, not serialized (which recurses).
+        let mut p = PackedFields::default();
+        assert!(p.add_value("deep", &v).is_err());
+        assert!(p.is_empty());
+        let mut v = v;
+        while let Value::Array(mut a) = v {
+            v = a.pop().unwrap_or(Value::Null);
+        }
     }
 
     #[test]
