@@ -41,8 +41,14 @@ pub enum WireFormat {
 #[derive(Debug, Clone)]
 pub struct Batch {
     format: WireFormat,
+    /// The events; a whole Honeycomb batch also has its array's brackets
+    /// and commas between them (written as the events were), so that the
+    /// body is this buffer, shared, as an NDJSON one is.
     buf: Bytes,
     items: Vec<Range<usize>>,
+    /// Not a half made by [`Batch::split`] (whose Honeycomb body is
+    /// copied into an array of its own).
+    whole: bool,
 }
 
 impl Batch {
@@ -83,10 +89,13 @@ impl Batch {
         (0..self.len()).map(move |i| self.event(i))
     }
 
-    /// The request body: the NDJSON lines (shared, no copy), or a JSON array.
+    /// The request body: the NDJSON lines or the JSON array (shared, no
+    /// copy; a Honeycomb half from [`Batch::split`] is copied into an
+    /// array).
     pub fn body(&self) -> Bytes {
         match self.format {
             WireFormat::Ndjson => self.buf.clone(),
+            WireFormat::HoneycombBatch if self.whole && !self.items.is_empty() => self.buf.clone(),
             WireFormat::HoneycombBatch => {
                 let len = self.buf.len() + self.items.len() + 2;
                 let mut out = Vec::with_capacity(len.next_multiple_of(BODY_GRAIN));
@@ -122,6 +131,7 @@ impl Batch {
                 .iter()
                 .map(|r| r.start - start..r.end - start)
                 .collect(),
+            whole: false,
         }
     }
 }
@@ -168,11 +178,25 @@ impl BatchBuilder {
     }
 
     /// The finished batch.
-    pub(crate) fn freeze(self) -> Batch {
+    pub(crate) fn freeze(mut self) -> Batch {
+        if self.format == WireFormat::HoneycombBatch && !self.items.is_empty() {
+            self.buf.push(b']');
+        }
         Batch {
             format: self.format,
             buf: Bytes::from(self.buf),
             items: self.items,
+            whole: true,
+        }
+    }
+
+    /// The byte written before each event: a Honeycomb array's `[` or
+    /// `,` (nothing for NDJSON).
+    fn separator(&self) -> Option<u8> {
+        match self.format {
+            WireFormat::Ndjson => None,
+            WireFormat::HoneycombBatch if self.items.is_empty() => Some(b'['),
+            WireFormat::HoneycombBatch => Some(b','),
         }
     }
 
@@ -180,9 +204,12 @@ impl BatchBuilder {
     pub(crate) fn pop_last(&mut self) -> Option<BatchBuilder> {
         let r = self.items.pop()?;
         let mut b = BatchBuilder::new(self.format);
+        let sep = b.separator();
+        b.buf.extend(sep);
+        let start = b.buf.len();
         b.buf.extend_from_slice(&self.buf[r.clone()]);
-        b.items.push(0..b.buf.len());
-        self.buf.truncate(r.start);
+        b.items.push(start..b.buf.len());
+        self.buf.truncate(r.start - usize::from(sep.is_some()));
         Some(b)
     }
 
@@ -233,6 +260,8 @@ impl BatchBuilder {
         max_event_bytes: usize,
         write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<usize>,
     ) -> Result<(), PushError> {
+        let before = self.buf.len();
+        self.buf.extend(self.separator());
         let start = self.buf.len();
         let res = write(&mut self.buf);
         match res {
@@ -241,11 +270,11 @@ impl BatchBuilder {
                 Ok(())
             }
             Ok(object_len) => {
-                self.buf.truncate(start);
+                self.buf.truncate(before);
                 Err(PushError::TooLarge(object_len))
             }
             Err(e) => {
-                self.buf.truncate(start);
+                self.buf.truncate(before);
                 Err(PushError::Invalid(e.to_string()))
             }
         }
@@ -664,5 +693,42 @@ mod tests {
         let (l, r) = b.split();
         assert_eq!((l.len(), r.len()), (0, 1));
         assert_eq!(r.body(), b.body());
+    }
+
+    /// A Honeycomb batch's body is its buffer (brackets and commas written
+    /// with the events); a refused event, `pop_last` and `split` leave
+    /// every body a valid array of the right events.
+    #[test]
+    fn honeycomb_bodies_are_arrays_in_every_shape() {
+        let events = |b: &Batch| -> Vec<Value> { b.events().map(parse_event).collect() };
+        let body = |b: &Batch| -> Vec<Value> {
+            let v: Value = serde_json::from_slice(&b.body()).expect("a JSON array");
+            v.as_array().expect("an array").clone()
+        };
+        let mut b = BatchBuilder::new(WireFormat::HoneycombBatch);
+        for i in 0..4 {
+            let mut ev = Event::new();
+            ev.add_field("i", i);
+            b.push(&ev, &Fields::new(), 1000).unwrap();
+            let mut big = Event::new();
+            big.add_field("x", "y".repeat(2000));
+            assert!(b.push(&big, &Fields::new(), 1000).is_err());
+        }
+        let last = b.pop_last().expect("an event");
+        let (b, last) = (b.freeze(), last.freeze());
+        assert_eq!(body(&b), events(&b));
+        assert_eq!(body(&b).len(), 3);
+        assert_eq!(body(&last), events(&last));
+        assert_eq!(body(&last)[0]["data"]["i"], 3);
+        assert_eq!(b.body().as_ptr(), b.body().as_ptr(), "shared, not copied");
+        let (l, r) = b.split();
+        assert_eq!((body(&l), body(&r)), (events(&l), events(&r)));
+        assert_eq!((l.len(), r.len()), (1, 2));
+        assert_eq!(
+            &*BatchBuilder::new(WireFormat::HoneycombBatch)
+                .freeze()
+                .body(),
+            b"[]"
+        );
     }
 }
