@@ -261,3 +261,33 @@ fn a_panicking_serialize_leaves_the_fields_as_they_were() {
     assert_eq!(ev.get("b"), None);
     assert_eq!(line_of(&ev), r#"{"a":1,"c":"three"}"#);
 }
+
+// 11. A filtered key deeper down in `params` is masked, and a `params`
+// object without one is sent as it was added.
+#[test]
+fn params_are_scrubbed_however_deep_and_only_when_needed() {
+    let (line, _) = send_one(|c| {
+        let mut ev = c.new_event();
+        ev.add_field(
+            "params",
+            json!({"user": {"password": "p", "name": "n"}, "password": 1}),
+        );
+        ev
+    });
+    assert_eq!(
+        line.as_deref(),
+        Some(r#"{"params":{"user":{"password":"[FILTERED]","name":"n"}}}"#)
+    );
+    let (line, _) = send_one(|c| {
+        let mut ev = c.new_event();
+        ev.add_field(
+            "params",
+            json!({"user": {"name": "password"}, "q": ["\"password\""]}),
+        );
+        ev
+    });
+    assert_eq!(
+        line.as_deref(),
+        Some(r#"{"params":{"user":{"name":"password"},"q":["\"password\""]}}"#)
+    );
+}

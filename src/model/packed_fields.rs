@@ -123,6 +123,12 @@ impl<'a> Entry<'a> {
         segments::as_str(self.value)
     }
 
+    /// The value's segments (its object keys are in them as JSON text,
+    /// quoted and escaped; its strings as they are).
+    pub(crate) fn segments(&self) -> &'a [u8] {
+        self.value
+    }
+
     /// Whether the value is an array or an object.
     pub(crate) fn is_container(&self) -> bool {
         self.depth > 0

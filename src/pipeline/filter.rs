@@ -111,12 +111,15 @@ impl ParamsFilter {
             .all(|e| !e.is_container() || !(self.scrubs(&e) || too_deep(&e, limit)))
     }
 
-    /// Whether this packed field has keys to scrub: an object in `params`
-    /// or `kwargs`, with keys to filter.
+    /// Whether this packed field may have keys to scrub: an object in
+    /// `params` or `kwargs` whose bytes hold a filtered key, quoted (every
+    /// object key is written as quoted JSON text; a string value that holds
+    /// one only costs the usual path). A filtered key that JSON would
+    /// escape is always looked for the usual way.
     fn scrubs(&self, e: &Entry<'_>) -> bool {
         e.has_object
-            && !self.keys.is_empty()
             && FILTERED_FIELDS.iter().any(|f| f.as_bytes() == e.key_bytes)
+            && self.keys.iter().any(|k| quoted_in(k, e.segments()))
     }
 
     /// [`Self::apply`] for the free-form fields of a typed struct, which
@@ -199,6 +202,17 @@ impl ParamsFilter {
         }
         false
     }
+}
+
+/// Whether `"key"` occurs in `bytes` (always, for a key JSON escapes).
+fn quoted_in(key: &str, bytes: &[u8]) -> bool {
+    let k = key.as_bytes();
+    if k.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        return true;
+    }
+    bytes
+        .windows(k.len() + 2)
+        .any(|w| w[0] == b'"' && w[k.len() + 1] == b'"' && &w[1..=k.len()] == k)
 }
 
 /// Whether a packed field nests deeper than `limit` (as [`ParamsFilter::value`]

@@ -237,6 +237,21 @@ mod tests {
                 true,
             ),
             (
+                "params object without filtered keys",
+                policy(),
+                fields(&[(
+                    "params",
+                    json!({"user": {"name": "n"}, "q": [1, "password"]}),
+                )]),
+                true,
+            ),
+            (
+                "params object, a filtered key deeper down",
+                policy(),
+                fields(&[("params", json!({"user": {"password": "p"}}))]),
+                false,
+            ),
+            (
                 "an object elsewhere",
                 policy(),
                 fields(&[("data", json!({"password": "p"}))]),
