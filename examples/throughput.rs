@@ -50,6 +50,8 @@ use std::time::{Duration, SystemTime};
 use insights_events::{Backend, Client, Compression, Config, DbQuery, SendError};
 use serde_json::Value;
 
+#[path = "../benches/common/bodies.rs"]
+mod bodies;
 #[path = "../benches/common/workload.rs"]
 mod workload;
 
@@ -647,37 +649,9 @@ fn preencoded(kind: Kind, c: Compression, batch: usize) -> (Vec<bytes::Bytes>, u
     let mut bodies = Vec::new();
     let mut raw_total = 0u64;
     for _ in 0..16 {
-        let mut buf = Vec::new();
-        if kind == Kind::Honeycomb {
-            buf.push(b'[');
-        }
-        for i in 0..batch {
-            let q = w.next();
-            let ev = DbQuery::new(q.query, q.duration)
-                .params(q.params)
-                .request_id(q.request_id);
-            let ts = insights_events::transmission::format_timestamp(SystemTime::now());
-            match kind {
-                Kind::Honeybadger => {
-                    serde_json::to_writer(&mut buf, &ev).expect("json");
-                    buf.pop();
-                    buf.extend_from_slice(format!(",\"ts\":\"{ts}\"}}\n").as_bytes());
-                }
-                Kind::Honeycomb => {
-                    if i > 0 {
-                        buf.push(b',');
-                    }
-                    buf.extend_from_slice(b"{\"data\":");
-                    serde_json::to_writer(&mut buf, &ev).expect("json");
-                    buf.extend_from_slice(
-                        format!(",\"time\":\"{ts}\",\"samplerate\":1}}").as_bytes(),
-                    );
-                }
-            }
-        }
-        if kind == Kind::Honeycomb {
-            buf.push(b']');
-        }
+        let buf = bodies::body(&mut w, kind == Kind::Honeycomb, batch, || {
+            insights_events::transmission::format_timestamp(SystemTime::now())
+        });
         raw_total += buf.len() as u64;
         let level = flate2::Compression::fast();
         let body = match c {

@@ -23,8 +23,10 @@ use std::hint::black_box;
 use std::io::Write;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use insights_events::{Compression, DbQuery};
+use insights_events::Compression;
 
+#[path = "../benches/common/bodies.rs"]
+mod bodies;
 #[path = "../benches/common/workload.rs"]
 mod workload;
 
@@ -155,36 +157,9 @@ fn gzip(events: usize) {
 /// harness's `preencoded` builds them (the worker's bytes for `db.query`).
 fn harness_bodies(honeycomb: bool, events: usize, bodies: usize) -> Vec<Vec<u8>> {
     let mut w = workload::Workload::new(7);
-    let ts = "2026-12-01T20:00:00.123456Z";
+    let ts = || "2026-12-01T20:00:00.123456Z".to_owned();
     (0..bodies)
-        .map(|_| {
-            let mut buf = Vec::new();
-            if honeycomb {
-                buf.push(b'[');
-            }
-            for i in 0..events {
-                let q = w.next();
-                let ev = DbQuery::new(q.query, q.duration)
-                    .params(q.params)
-                    .request_id(q.request_id);
-                if honeycomb {
-                    if i > 0 {
-                        buf.push(b',');
-                    }
-                    buf.extend_from_slice(b"{\"data\":");
-                    serde_json::to_writer(&mut buf, &ev).expect("json");
-                    write!(buf, ",\"time\":\"{ts}\",\"samplerate\":1}}").expect("write");
-                } else {
-                    serde_json::to_writer(&mut buf, &ev).expect("json");
-                    buf.pop();
-                    writeln!(buf, ",\"ts\":\"{ts}\"}}").expect("write");
-                }
-            }
-            if honeycomb {
-                buf.push(b']');
-            }
-            buf
-        })
+        .map(|_| bodies::body(&mut w, honeycomb, events, ts))
         .collect()
 }
 
