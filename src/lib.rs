@@ -95,6 +95,7 @@
 // Layer 0.
 mod error;
 mod json;
+mod notice;
 // Layer 1.
 mod model;
 // Layer 2.

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("json", 0),
     ("error", 0),
+    ("notice", 0),
     ("model", 1),
     ("encode", 2),
     ("schema", 3),
