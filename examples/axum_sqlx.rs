@@ -2,7 +2,8 @@
 //! handlers run real SQL through sqlx on an in-memory SQLite database: one
 //! request yields one `tower.request` event and its `db.query` events, all
 //! with the same `request_id`. Then a graceful shutdown: stop serving, and
-//! close the client with a deadline.
+//! close the client with a deadline. One `Client` throughout: the tower
+//! layer, the tracing layer and the shutdown use the same one.
 //!
 //! ```sh
 //! cargo run --features tower,axum,tracing --example axum_sqlx -- --self-test   # two requests to itself, then exits
@@ -20,12 +21,10 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Router;
-use insights_events::integrations::tower::InsightsLayer;
-use insights_events::integrations::tracing::InsightsTracingLayer;
-use insights_events::{init, Config};
+use insights_events::{Client, Config};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{fmt, layer::SubscriberExt, EnvFilter, Layer};
 
 async fn user(State(pool): State<SqlitePool>, Path(id): Path<i64>) -> String {
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
@@ -51,11 +50,21 @@ fn fetch(addr: std::net::SocketAddr, path: &str, id: &str) -> std::io::Result<St
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let self_test = std::env::args().any(|a| a == "--self-test");
-    let guard = init(Config::from_env()?)?;
+    let client = Client::new(Config::from_env()?)?;
     // sqlx logs its statements at DEBUG under `sqlx::query`: the tracing
-    // layer turns them into `db.query` events.
+    // layer turns them into `db.query` events. The filter (RUST_LOG, else
+    // `info`) is the fmt layer's alone, so the tracing layer sees sqlx's
+    // statements and the tower layer's request span; the log goes to
+    // stderr (stdout has the events without a key).
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing::subscriber::set_global_default(
-        tracing_subscriber::registry().with(InsightsTracingLayer::new()),
+        tracing_subscriber::registry()
+            .with(
+                fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
+            .with(client.tracing_layer()),
     )?;
 
     let pool = SqlitePoolOptions::new()
@@ -73,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/users/{id}", get(user))
         .route("/health", get(|| async { "ok" }))
         .with_state(pool)
-        .layer(InsightsLayer::new().skip_path("/health"));
+        .layer(client.tower_layer().skip_path("/health"));
 
     let addr = if self_test {
         "127.0.0.1:0"
@@ -106,10 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // runtime thread.
     let _ = stop.send(());
     server.await??;
-    if let Some(client) = insights_events::global() {
-        let outcome = client.close_async(Duration::from_secs(5)).await;
-        eprintln!("closed: {outcome:?}");
-    }
-    drop(guard);
+    let outcome = client.close_async(Duration::from_secs(5)).await;
+    eprintln!("closed: {outcome:?}");
     Ok(())
 }

@@ -540,3 +540,331 @@ fn the_request_event_carries_what_the_handler_put_in_the_context() {
     assert_eq!(requests[0]["tenant"], "acme");
     assert_eq!(requests[0]["status"], 200);
 }
+
+// ---------------------------------------------------------------------
+// Setups, each in a child process of its own (this binary run again with
+// `INSIGHTS_EVENTS_TEST_CHILD` set to a mode, one test): a global tracing
+// subscriber is process-wide (sqlx-sqlite logs on threads of its own), and
+// so are the shown-once warnings. The child serves requests whose handler
+// runs real SQL through sqlx on in-memory SQLite, with the tower layer of
+// a client that records its events, and prints what was recorded and the
+// warnings given, as one `RESULT {json}` line.
+
+const CHILD: &str = "INSIGHTS_EVENTS_TEST_CHILD";
+
+/// The warning for a layer on an absent global client, as it is shown for
+/// the first event it drops.
+const NO_GLOBAL_WARNING: &str = "insights-events: an event was sent through the global client, but none is set: it was dropped (1 so far). Call insights_events::init(Config::from_env()?) at startup, or send through your Client (client.tower_layer(), client.tracing_layer(), event.send_with(&client)) (shown once)";
+
+/// The warning for a filter that keeps the request span from the layer.
+const FILTERED_SPAN_WARNING: &str = "insights-events: a filter keeps the tower layer's request span (target insights_events::request, level INFO) from the InsightsTracingLayer: db.query events from sqlx lose their request_id. Add insights_events=info to the filter's directives (e.g. \"warn,sqlx=debug,insights_events=info\"), or give the filter to the fmt layer alone: fmt::layer().with_filter(EnvFilter::from_default_env()) (shown once)";
+
+/// The warnings the crate gave through `tracing` (target `insights_events`).
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A layer that keeps the crate's warnings.
+struct CaptureWarnings;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureWarnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        let meta = event.metadata();
+        if meta.target() == "insights_events" && *meta.level() == tracing::Level::WARN {
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            WARNINGS.lock().unwrap_or_else(|e| e.into_inner()).push(m.0);
+        }
+    }
+}
+
+/// What a child saw: the recorded events, and every warning of the crate
+/// (through `tracing`, or on standard error).
+struct Seen {
+    events: Vec<Value>,
+    warnings: Vec<String>,
+}
+
+impl Seen {
+    fn of_type(&self, t: &str) -> Vec<&Value> {
+        of_type(&self.events, t)
+    }
+}
+
+/// Runs this binary's test `test` alone in a child process in `mode`.
+fn run_child(test: &str, mode: &str) -> Seen {
+    let mut c = std::process::Command::new(std::env::current_exe().expect("exe"));
+    c.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, mode)
+        .env_remove("RUST_LOG");
+    let out = c.output().expect("run the child process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no result:\n{stdout}\n{stderr}"));
+    let v: Value = serde_json::from_str(line).expect("result");
+    let mut warnings: Vec<String> = v["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w.as_str().expect("text").to_owned())
+        .collect();
+    warnings.extend(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("insights-events:"))
+            .map(str::to_owned),
+    );
+    Seen {
+        events: v["events"].as_array().expect("events").clone(),
+        warnings,
+    }
+}
+
+/// The handler of the children's servers: two queries, with `i` in their
+/// text (so each names the request it belongs to), an await between.
+async fn two_queries(State(pool): State<SqlitePool>, Path(i): Path<i64>) -> String {
+    let a: i64 = sqlx::query_scalar(&format!("SELECT {i} AS a"))
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(-1);
+    tokio::task::yield_now().await;
+    let b: i64 = sqlx::query_scalar(&format!("SELECT {i} + 1 AS b"))
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(-1);
+    format!("{a} {b}")
+}
+
+/// The child: installs the subscriber of `mode`, serves `n` requests
+/// (`GET /q/{i}`, request id `{mode}-{i}`; `concurrent` or one after
+/// another), flushes, prints `RESULT {json}` and exits.
+fn child_main(mode: &str) -> ! {
+    use tracing_subscriber::fmt;
+    use tracing_subscriber::{EnvFilter, Layer};
+    let recorder = MemorySender::new();
+    let client = Client::new(
+        Config::new()
+            .backend(Backend::Custom(Arc::new(recorder.clone())))
+            .max_queue_size(100_000),
+    )
+    .expect("client");
+    // The README's setup: the filter on the fmt layer alone (here writing
+    // nowhere), this crate's layer unfiltered.
+    let readme_fmt = || {
+        fmt::layer()
+            .with_writer(std::io::sink)
+            .with_filter(EnvFilter::new("info,sqlx=debug"))
+    };
+    let registry = tracing_subscriber::registry().with(CaptureWarnings);
+    let (subscriber, n, concurrent): (Box<dyn tracing::Subscriber + Send + Sync>, usize, bool) =
+        match mode {
+            // The README's tracing example as it was: the layer on the
+            // global client, which nobody set; the tower layer on `client`.
+            "global-layer" => (
+                Box::new(
+                    registry
+                        .with(readme_fmt())
+                        .with(insights_events::integrations::tracing::InsightsTracingLayer::new()),
+                ),
+                3,
+                false,
+            ),
+            "readme" => (
+                Box::new(registry.with(readme_fmt()).with(client.tracing_layer())),
+                24,
+                true,
+            ),
+            "readme-setup-queries" => (
+                Box::new(
+                    registry
+                        .with(readme_fmt())
+                        .with(client.tracing_layer().connection_setup_queries(true)),
+                ),
+                24,
+                true,
+            ),
+            "env-filter" => (
+                Box::new(
+                    registry
+                        .with(client.tracing_layer())
+                        .with(EnvFilter::new("info,sqlx=debug")),
+                ),
+                24,
+                true,
+            ),
+            // A filter that lets sqlx's queries through, not the request
+            // span.
+            "filter-without-span" => (
+                Box::new(
+                    registry
+                        .with(client.tracing_layer())
+                        .with(EnvFilter::new("warn,sqlx=debug")),
+                ),
+                3,
+                true,
+            ),
+            other => panic!("unknown mode {other}"),
+        };
+    tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+    let rt = runtime();
+    let addr = rt.block_on(async {
+        // Connections open when a request first needs one: sqlx-sqlite runs
+        // its setup statements (`PRAGMA …`) inside that request.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_lazy("sqlite::memory:")
+            .expect("pool");
+        let app = Router::new()
+            .route("/q/{i}", get(two_queries))
+            .with_state(pool)
+            .layer(client.tower_layer());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        addr
+    });
+    let one = |i: usize| {
+        let (status, _) = get_path(addr, &format!("/q/{i}"), Some(&format!("{mode}-{i}")));
+        assert_eq!(status, Some(200), "request {i}");
+    };
+    if concurrent {
+        std::thread::scope(|s| {
+            for i in 0..n {
+                s.spawn(move || one(i));
+            }
+        });
+    } else {
+        (0..n).for_each(one);
+    }
+    assert!(client.flush(Duration::from_secs(20)).completed);
+    let events: Vec<Value> = recorder.events().into_iter().map(|e| e.fields).collect();
+    let warnings = WARNINGS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let result = serde_json::json!({ "events": events, "warnings": warnings });
+    println!("\nRESULT {result}");
+    std::io::stdout().flush().expect("flush");
+    std::process::exit(0)
+}
+
+/// Runs `mode` in a child process for the test `test` (or, in the child,
+/// runs the child).
+fn setup(test: &str, mode: &str) -> Seen {
+    if let Ok(mode) = std::env::var(CHILD) {
+        child_main(&mode);
+    }
+    run_child(test, mode)
+}
+
+/// Asserts that every `db.query` of `seen` belongs to a request `{mode}-{i}`
+/// and names the same `i` in its text, and that there are `2 n` of them.
+fn queries_keep_their_request_ids(seen: &Seen, mode: &str, n: usize) {
+    let mut queries: Vec<&Value> = seen.of_type("db.query");
+    queries.retain(|q| !q["query"].as_str().unwrap_or("").starts_with("PRAGMA"));
+    assert_eq!(queries.len(), 2 * n, "{:#?}", seen.events);
+    for q in queries {
+        let id = q["request_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a query without a request id: {q}"));
+        let i = id
+            .strip_prefix(&format!("{mode}-"))
+            .unwrap_or_else(|| panic!("{id}"));
+        let text = q["query"].as_str().expect("query");
+        assert!(
+            text == format!("SELECT {i} AS a") || text == format!("SELECT {i} + 1 AS b"),
+            "a query carries its own request's id: {q}"
+        );
+    }
+    assert_eq!(seen.of_type("tower.request").len(), n);
+}
+
+#[test]
+fn a_tracing_layer_on_an_absent_global_client_says_so_once() {
+    let seen = setup(
+        "a_tracing_layer_on_an_absent_global_client_says_so_once",
+        "global-layer",
+    );
+    assert_eq!(seen.of_type("tower.request").len(), 3);
+    assert_eq!(seen.of_type("db.query").len(), 0, "{:#?}", seen.events);
+    assert_eq!(seen.warnings, [NO_GLOBAL_WARNING]);
+}
+
+#[test]
+fn a_filter_that_keeps_the_request_span_from_the_layer_says_so_once() {
+    let seen = setup(
+        "a_filter_that_keeps_the_request_span_from_the_layer_says_so_once",
+        "filter-without-span",
+    );
+    assert_eq!(seen.warnings, [FILTERED_SPAN_WARNING]);
+    // What the warning is about: the queries arrive, without their ids.
+    let queries = seen.of_type("db.query");
+    assert_eq!(queries.len(), 6, "{:#?}", seen.events);
+    assert!(queries.iter().all(|q| q.get("request_id").is_none()));
+    assert_eq!(seen.of_type("tower.request").len(), 3);
+}
+
+#[test]
+fn an_env_filter_of_info_and_sqlx_debug_keeps_every_request_id() {
+    let seen = setup(
+        "an_env_filter_of_info_and_sqlx_debug_keeps_every_request_id",
+        "env-filter",
+    );
+    queries_keep_their_request_ids(&seen, "env-filter", 24);
+    assert!(seen.warnings.is_empty(), "{:?}", seen.warnings);
+}
+
+#[test]
+fn the_readme_setup_keeps_every_request_id_and_no_setup_statement() {
+    let seen = setup(
+        "the_readme_setup_keeps_every_request_id_and_no_setup_statement",
+        "readme",
+    );
+    queries_keep_their_request_ids(&seen, "readme", 24);
+    assert!(seen.warnings.is_empty(), "{:?}", seen.warnings);
+    let pragmas: Vec<_> = seen
+        .events
+        .iter()
+        .filter(|e| e["query"].as_str().is_some_and(|q| q.contains("PRAGMA")))
+        .collect();
+    assert!(pragmas.is_empty(), "{pragmas:#?}");
+}
+
+#[test]
+fn connection_setup_statements_are_events_when_asked_for() {
+    let seen = setup(
+        "connection_setup_statements_are_events_when_asked_for",
+        "readme-setup-queries",
+    );
+    queries_keep_their_request_ids(&seen, "readme-setup-queries", 24);
+    let pragmas: Vec<_> = seen
+        .of_type("db.query")
+        .into_iter()
+        .filter(|q| q["query"].as_str().is_some_and(|q| q.starts_with("PRAGMA")))
+        .collect();
+    // One per connection the pool opened (at most 4), inside the request
+    // that needed it.
+    assert!((1..=4).contains(&pragmas.len()), "{pragmas:#?}");
+    for p in pragmas {
+        assert!(p["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("PRAGMA foreign_keys = ON")));
+        assert!(
+            p["request_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("readme-setup-queries-")),
+            "{p}"
+        );
+    }
+}

@@ -1,9 +1,16 @@
 //! The global client: the one [`init`] installs, which `send()` uses when
 //! an event has no client of its own.
 //!
+//! An event sent through the global client while none is set is dropped
+//! (and `send()` returns [`SendError::NoGlobalClient`]); the first such
+//! drop is also told to a person, once per process, because the layers
+//! (`InsightsLayer::new()`, `InsightsTracingLayer::new()`) send through
+//! the global client and have no caller to return the error to.
+//!
 //! Part of `client` (layer 7); uses `client::handle`, `config`, `core`,
-//! `model`, `error`.
+//! `model`, `error`, `notice`.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -13,8 +20,58 @@ use crate::core::FlushOutcome;
 use crate::error::SendError;
 use crate::model::event::Event;
 use crate::model::typed::TypedEvent;
+use crate::notice::{warn, Once};
 
 static GLOBAL: RwLock<Option<Client>> = RwLock::new(None);
+
+/// Whether `init` ever installed a global client (then a later drop for
+/// the want of one is a send after `shutdown`).
+static EVER_SET: AtomicBool = AtomicBool::new(false);
+
+/// Events dropped because no global client was set.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// The warning for events sent before any `init` (or with none at all).
+static NEVER_SET: Once = Once::new();
+
+/// The warning for events sent after the global client was shut down.
+static AFTER_SHUTDOWN: Once = Once::new();
+
+/// The warning for a drop for the want of a global client, none ever set;
+/// `{n}` is the number dropped so far.
+fn never_set_warning(n: u64) -> String {
+    format!(
+        "insights-events: an event was sent through the global client, but none is set: \
+         it was dropped ({n} so far). Call insights_events::init(Config::from_env()?) at \
+         startup, or send through your Client (client.tower_layer(), client.tracing_layer(), \
+         event.send_with(&client)) (shown once)"
+    )
+}
+
+/// The warning for a drop for the want of a global client after it was
+/// shut down; `{n}` is the number dropped so far.
+fn after_shutdown_warning(n: u64) -> String {
+    format!(
+        "insights-events: an event was sent through the global client after it was shut down \
+         (its InitGuard dropped, or shutdown() called): it was dropped ({n} so far). Keep the \
+         guard of insights_events::init alive until the last event is sent (shown once)"
+    )
+}
+
+/// Counts an event dropped for the want of a global client, and tells a
+/// person the first time. Called without the global lock held (a
+/// subscriber that shows the warning may send through the global client).
+fn dropped_without_client() -> SendError {
+    let n = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
+    if EVER_SET.load(Ordering::Relaxed) {
+        if AFTER_SHUTDOWN.first() {
+            warn(&after_shutdown_warning(n));
+        }
+    } else if NEVER_SET.first() {
+        warn(&never_set_warning(n));
+    }
+    SendError::NoGlobalClient
+}
 
 /// Keeps the global client alive; dropping it closes the client, so events
 /// sent just before `main` returns are delivered (within `drop_timeout`).
@@ -46,6 +103,7 @@ pub fn init(config: Config) -> Result<InitGuard, ConfigError> {
         .write()
         .unwrap_or_else(|e| e.into_inner())
         .replace(client);
+    EVER_SET.store(true, Ordering::Relaxed);
     drop(old);
     Ok(InitGuard { _private: () })
 }
@@ -82,7 +140,10 @@ pub(crate) fn send_typed<T: TypedEvent>(typed: T) -> Result<(), SendError> {
             c.send_typed(typed)
         }
         Some(c) => c.send_typed(typed),
-        None => Err(SendError::NoGlobalClient),
+        None => {
+            drop(guard);
+            Err(dropped_without_client())
+        }
     }
 }
 
@@ -95,6 +156,9 @@ pub(crate) fn send(event: Event, presampled: bool) -> Result<(), SendError> {
             c.send_inner(event, presampled)
         }
         Some(c) => c.send_inner(event, presampled),
-        None => Err(SendError::NoGlobalClient),
+        None => {
+            drop(guard);
+            Err(dropped_without_client())
+        }
     }
 }

@@ -35,7 +35,9 @@
 //! `in_current_context()` (see [`crate::context`]).
 //!
 //! Part of `integrations` (layer 7); uses `pipeline::context`, `schema`
-//! (the `TowerRequest` type), `model`. Events go to the `Destination` of
+//! (the `TowerRequest` type), `model`, and with the `tracing` feature
+//! `integrations::tracing` (which tells a person when a filter keeps the
+//! request span from its layer). Events go to the `Destination` of
 //! the client that made the layer, or through `Event::send()` (the method
 //! the client layer gives `Event`) to the global client.
 
@@ -93,7 +95,10 @@ impl Default for InsightsLayer {
 }
 
 impl InsightsLayer {
-    /// A layer whose events go through the global client.
+    /// A layer whose events go through the global client, which
+    /// [`init`](crate::init) sets; without one its events are dropped (the
+    /// first drop is told once). `client.tower_layer()` makes a layer that
+    /// sends through `client`.
     pub fn new() -> Self {
         Self::to(None)
     }
@@ -231,8 +236,13 @@ where
         // A span with the request id too: work handed to other threads
         // inside it (sqlx-sqlite runs queries on a thread of its own, in
         // the caller's span) keeps the id for the tracing layer.
-        let span =
-            tracing::info_span!(target: "insights_events::request", "request", request_id = %id);
+        let make_span =
+            || tracing::info_span!(target: "insights_events::request", "request", request_id = %id);
+        // With the tracing layer: told once if a filter keeps the span from it.
+        #[cfg(feature = "tracing")]
+        let span = crate::integrations::tracing::watch_request_span(make_span);
+        #[cfg(not(feature = "tracing"))]
+        let span = make_span();
         // The call itself (routing, a handler's synchronous part) runs in
         // the context and the span too; if it panics, the request's event
         // says so (500) before the panic goes on.

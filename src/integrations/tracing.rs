@@ -4,15 +4,18 @@
 //!
 //! ```
 //! use tracing_subscriber::layer::SubscriberExt;
-//! use insights_events::integrations::tracing::InsightsTracingLayer;
+//! # use insights_events::{Backend, Client, Config, transmission::MemorySender};
+//! # let client = Client::new(Config::new().backend(Backend::Custom(MemorySender::new().into())))?;
 //!
 //! let subscriber = tracing_subscriber::registry()
-//!     // Through the global client; `client.tracing_layer()` for your own.
-//!     .with(InsightsTracingLayer::new().span_name("checkout"));
+//!     // Through `client`; `InsightsTracingLayer::new()` sends through the
+//!     // global client instead (set by `insights_events::init`).
+//!     .with(client.tracing_layer().span_name("checkout"));
 //! tracing::subscriber::with_default(subscriber, || {
 //!     let k = "user:42";
 //!     tracing::info!(event_type = "cache.miss", key = %k, duration = 1.2);
 //! });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! * An event with an `event_type` field is sent with all its fields, the
@@ -28,12 +31,23 @@
 //!   `request_id` from the enclosing spans, such as the tower layer's
 //!   `request` span, or the context). Queries that start with one of the
 //!   [`InsightsTracingLayer::exclude_queries`] prefixes are skipped
-//!   (honeybadger-python's `exclude_queries`). sqlx logs statements at
-//!   `DEBUG`: a filter in front of this layer must let them through, and
-//!   the tower layer's `request` span too (target
-//!   `insights_events::request`, `INFO`), which carries the request id to
-//!   the thread sqlx-sqlite runs queries on.
+//!   (honeybadger-python's `exclude_queries`). The statements sqlx runs
+//!   itself when it opens a connection (sqlx-sqlite's `PRAGMA …;` list;
+//!   [`CONNECTION_SETUP_QUERIES`]) are skipped too, unless
+//!   [`InsightsTracingLayer::connection_setup_queries`] takes them back.
 //!   This crate does not depend on sqlx.
+//! * Filters: sqlx logs statements at `DEBUG`, so a filter in front of
+//!   this layer must let `sqlx::query=debug` through, and the tower
+//!   layer's `request` span too (target `insights_events::request`,
+//!   `INFO`): sqlx-sqlite runs queries on a thread of its own, inside the
+//!   span of the caller, and that span is what carries the request id
+//!   there. The simplest setup puts no filter in front of this layer:
+//!   `fmt::layer().with_filter(EnvFilter…)` filters what is printed only.
+//!   A global filter such as `EnvFilter::new("info,sqlx=debug")` works
+//!   too. A filter that keeps the request span from this layer (while it
+//!   turns sqlx queries into events) is told once, at the first request
+//!   that shows it: the layer cannot turn a span on that a filter in
+//!   front of it turned off.
 //! * No feedback: nothing that happens on this crate's own threads, in
 //!   its own log lines (targets `insights_events::*`), or while this layer
 //!   is itself sending, is turned into an event.
@@ -56,6 +70,8 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::model::event::{Destination, Event};
+#[cfg(feature = "tower")]
+use crate::notice::{warn, Once};
 use crate::schema::generated::python::DbQuery;
 
 /// Statements skipped by default: transaction control, which says nothing
@@ -67,6 +83,72 @@ pub const DEFAULT_EXCLUDED_QUERIES: &[&str] = &[
     "SAVEPOINT",
     "RELEASE SAVEPOINT",
 ];
+
+/// The first words of the statements sqlx runs itself when it opens a
+/// connection (sqlx-sqlite sends its `PRAGMA key = value; …` list, from
+/// `SqliteConnectOptions`, as one statement): they send no event unless
+/// [`InsightsTracingLayer::connection_setup_queries`] says so. A statement
+/// matches when its first word (after leading whitespace), in any case, is
+/// one of these.
+pub const CONNECTION_SETUP_QUERIES: &[&str] = &["PRAGMA"];
+
+/// Whether `query` is a connection-setup statement (see
+/// [`CONNECTION_SETUP_QUERIES`]).
+fn is_connection_setup(query: &str) -> bool {
+    let q = query.trim_start();
+    let word = q
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(q, |end| &q[..end]);
+    CONNECTION_SETUP_QUERIES
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
+}
+
+/// The target and name of the tower layer's request span.
+const REQUEST_SPAN_TARGET: &str = "insights_events::request";
+const REQUEST_SPAN_NAME: &str = "request";
+
+/// The warning for a filter that keeps the request span from this layer.
+#[cfg(feature = "tower")]
+const FILTERED_REQUEST_SPAN_WARNING: &str = "insights-events: a filter keeps the tower layer's request span (target insights_events::request, level INFO) from the InsightsTracingLayer: db.query events from sqlx lose their request_id. Add insights_events=info to the filter's directives (e.g. \"warn,sqlx=debug,insights_events=info\"), or give the filter to the fmt layer alone: fmt::layer().with_filter(EnvFilter::from_default_env()) (shown once)";
+
+#[cfg(feature = "tower")]
+static FILTERED_REQUEST_SPAN: Once = Once::new();
+
+thread_local! {
+    /// Set when an `InsightsTracingLayer` sees a request span begin on
+    /// this thread (`on_new_span` runs on the thread that makes the span).
+    static SAW_REQUEST_SPAN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the tower layer's request span with `make`, and tells a person
+/// once when an `InsightsTracingLayer` that turns sqlx queries into events
+/// is in the current subscriber but did not see the span (a filter in
+/// front of it, global or its own, left the span out): the request id
+/// would not reach the queries sqlx runs on its own thread.
+#[cfg(feature = "tower")]
+pub(crate) fn watch_request_span(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    let (span, missed) = request_span_missed(make);
+    if missed && FILTERED_REQUEST_SPAN.first() {
+        warn(FILTERED_REQUEST_SPAN_WARNING);
+    }
+    span
+}
+
+/// The span `make` returns, and whether an `InsightsTracingLayer` that
+/// turns sqlx queries into events is in the current subscriber but did
+/// not see the span begin.
+#[cfg(any(feature = "tower", test))]
+fn request_span_missed(make: impl FnOnce() -> tracing::Span) -> (tracing::Span, bool) {
+    SAW_REQUEST_SPAN.with(|s| s.set(false));
+    let span = make();
+    let missed = !SAW_REQUEST_SPAN.with(|s| s.replace(false))
+        && tracing::dispatcher::get_default(|d| {
+            d.downcast_ref::<InsightsTracingLayer>()
+                .is_some_and(|layer| layer.sqlx)
+        });
+    (span, missed)
+}
 
 /// Which spans become events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +164,7 @@ pub struct InsightsTracingLayer {
     spans: Vec<SpanRule>,
     sqlx: bool,
     exclude_queries: Vec<String>,
+    setup_queries: bool,
 }
 
 impl fmt::Debug for InsightsTracingLayer {
@@ -91,6 +174,7 @@ impl fmt::Debug for InsightsTracingLayer {
             .field("spans", &self.spans)
             .field("sqlx", &self.sqlx)
             .field("exclude_queries", &self.exclude_queries)
+            .field("connection_setup_queries", &self.setup_queries)
             .finish()
     }
 }
@@ -102,7 +186,10 @@ impl Default for InsightsTracingLayer {
 }
 
 impl InsightsTracingLayer {
-    /// A layer whose events go through the global client.
+    /// A layer whose events go through the global client, which
+    /// [`init`](crate::init) sets; without one its events are dropped (the
+    /// first drop is told once). `client.tracing_layer()` makes a layer
+    /// that sends through `client`.
     pub fn new() -> Self {
         Self::to(None)
     }
@@ -117,6 +204,7 @@ impl InsightsTracingLayer {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
+            setup_queries: false,
         }
     }
 
@@ -151,6 +239,16 @@ impl InsightsTracingLayer {
         self
     }
 
+    /// Whether the statements sqlx runs itself when it opens a connection
+    /// ([`CONNECTION_SETUP_QUERIES`]: sqlx-sqlite's `PRAGMA …;` list)
+    /// become `db.query` events (default: no; one may come inside a
+    /// request, with its id, when the pool opens a connection for it).
+    /// Independent of [`exclude_queries`](Self::exclude_queries).
+    pub fn connection_setup_queries(mut self, on: bool) -> Self {
+        self.setup_queries = on;
+        self
+    }
+
     fn wants_span(&self, name: &str, target: &str) -> bool {
         self.spans.iter().any(|r| match r {
             SpanRule::Name(n) => n == name,
@@ -162,6 +260,9 @@ impl InsightsTracingLayer {
     }
 
     fn excluded(&self, query: &str) -> bool {
+        if !self.setup_queries && is_connection_setup(query) {
+            return true;
+        }
         let q = query.trim_start();
         self.exclude_queries.iter().any(|p| {
             q.len() >= p.len()
@@ -199,7 +300,7 @@ thread_local! {
 /// is sending on this thread, the thread is one of this crate's own, or
 /// the report comes from this crate.
 fn feedback(target: &str) -> bool {
-    target == "insights_events"
+    target == crate::notice::TARGET
         || target.starts_with("insights_events::")
         || SENDING.with(Cell::get)
         || crate::core::own_thread::is_own()
@@ -249,6 +350,10 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let meta = attrs.metadata();
+        if meta.target() == REQUEST_SPAN_TARGET && meta.name() == REQUEST_SPAN_NAME {
+            SAW_REQUEST_SPAN.with(|s| s.set(true));
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut fields = Map::new();
         attrs.record(&mut Collect(&mut fields));
@@ -409,6 +514,93 @@ mod tests {
             assert_eq!(l.excluded(q), want, "{q:?}");
         }
         assert!(!l.clone().exclude_queries(["PRAGMA"]).excluded("BEGIN"));
+    }
+
+    #[test]
+    fn connection_setup_statements_are_skipped_unless_taken_back() {
+        let l = InsightsTracingLayer::new();
+        // (query, a connection-setup statement)
+        let rows = [
+            ("PRAGMA foreign_keys = ON; ", true),
+            (
+                "PRAGMA locking_mode = NORMAL; PRAGMA journal_mode = WAL; ",
+                true,
+            ),
+            ("  \n pragma table_info(users)", true),
+            ("Pragma;", true),
+            ("PRAGMA", true),
+            ("PRAGMAS are not a keyword", false),
+            ("pragma_table_info", false),
+            ("SELECT * FROM pragma_table_info('users')", false),
+            ("-- PRAGMA in a comment\nSELECT 1", false),
+            ("SELECT 'PRAGMA'", false),
+            ("", false),
+            ("✓ PRAGMA", false),
+        ];
+        for (q, setup) in rows {
+            assert_eq!(is_connection_setup(q), setup, "{q:?}");
+            assert_eq!(l.excluded(q), setup, "skipped by default: {q:?}");
+            let back = l.clone().connection_setup_queries(true);
+            assert!(!back.excluded(q), "taken back: {q:?}");
+        }
+        // Replacing the excluded prefixes keeps setup statements out.
+        let replaced = l.clone().exclude_queries(["SELECT"]);
+        assert!(replaced.excluded("PRAGMA foreign_keys = ON; "));
+        assert!(replaced.excluded("select 1"));
+        assert!(!replaced.excluded("BEGIN"));
+    }
+
+    /// Whether the request span, made under `subscriber`, is missed.
+    fn missed_under(subscriber: impl Subscriber + Send + Sync + 'static) -> bool {
+        tracing::subscriber::with_default(subscriber, || {
+            let (span, missed) = request_span_missed(
+                || tracing::info_span!(target: "insights_events::request", "request", request_id = "r"),
+            );
+            drop(span);
+            missed
+        })
+    }
+
+    #[test]
+    fn a_request_span_kept_from_the_layer_is_missed() {
+        use tracing_subscriber::filter::{LevelFilter, Targets};
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+        let registry = tracing_subscriber::registry;
+        let layer = InsightsTracingLayer::new;
+        // No layer of this crate: nothing to miss.
+        assert!(!missed_under(registry()));
+        assert!(!missed_under(registry().with(LevelFilter::WARN)));
+        // The layer sees the span.
+        assert!(!missed_under(registry().with(layer())));
+        assert!(!missed_under(
+            registry().with(layer()).with(LevelFilter::INFO)
+        ));
+        let keeps = Targets::new()
+            .with_target("sqlx", LevelFilter::DEBUG)
+            .with_target("insights_events", LevelFilter::INFO);
+        assert!(!missed_under(registry().with(layer()).with(keeps.clone())));
+        assert!(!missed_under(registry().with(layer().with_filter(keeps))));
+        // A filter to the side (per-layer, on another layer) keeps nothing
+        // from it.
+        assert!(!missed_under(registry().with(layer()).with(
+            tracing_subscriber::fmt::layer().with_filter(LevelFilter::ERROR)
+        )));
+        // A global filter in front of it, or its own, leaves the span out.
+        let sqlx_only = Targets::new().with_target("sqlx", LevelFilter::DEBUG);
+        assert!(missed_under(
+            registry().with(layer()).with(LevelFilter::WARN)
+        ));
+        assert!(missed_under(
+            registry().with(layer()).with(sqlx_only.clone())
+        ));
+        assert!(missed_under(
+            registry().with(layer().with_filter(sqlx_only.clone()))
+        ));
+        // A layer that leaves sqlx alone does not need the span.
+        assert!(!missed_under(
+            registry().with(layer().sqlx_queries(false)).with(sqlx_only)
+        ));
     }
 
     #[test]
