@@ -211,6 +211,16 @@ fn sends_from_drops_at_exit_are_delivered_or_refused() {
             "{line}"
         );
     }
+    // The sends after the global client was shut down are told once.
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("insights-events: an event was sent through the global client"))
+        .collect();
+    assert_eq!(
+        told,
+        ["insights-events: an event was sent through the global client after it was shut down (its InitGuard dropped, or shutdown() called): it was dropped (1 so far). Keep the guard of insights_events::init alive until the last event is sent (shown once)"],
+        "{stderr}"
+    );
     let from: Vec<String> = server
         .accepted_events()
         .iter()
