@@ -44,10 +44,10 @@
 //!   there. The simplest setup puts no filter in front of this layer:
 //!   `fmt::layer().with_filter(EnvFilter…)` filters what is printed only.
 //!   A global filter such as `EnvFilter::new("info,sqlx=debug")` works
-//!   too. A filter that keeps the request span from this layer (while it
-//!   turns sqlx queries into events) is told once, at the first request
-//!   that shows it: the layer cannot turn a span on that a filter in
-//!   front of it turned off.
+//!   too. A filter that lets sqlx's queries through to this layer but
+//!   keeps the request span from it is told once, at the first request
+//!   that shows it (the layer cannot turn on a span that a filter in
+//!   front of it turned off).
 //! * No feedback: nothing that happens on this crate's own threads, in
 //!   its own log lines (targets `insights_events::*`), or while this layer
 //!   is itself sending, is turned into an event.
@@ -137,7 +137,9 @@ pub(crate) fn watch_request_span(make: impl FnOnce() -> tracing::Span) -> tracin
 
 /// The span `make` returns, and whether an `InsightsTracingLayer` that
 /// turns sqlx queries into events is in the current subscriber but did
-/// not see the span begin.
+/// not see the span begin, while the subscriber does take sqlx's query
+/// log (a filter that leaves out sqlx's queries too leaves no request id
+/// to lose).
 #[cfg(any(feature = "tower", test))]
 fn request_span_missed(make: impl FnOnce() -> tracing::Span) -> (tracing::Span, bool) {
     SAW_REQUEST_SPAN.with(|s| s.set(false));
@@ -146,7 +148,8 @@ fn request_span_missed(make: impl FnOnce() -> tracing::Span) -> (tracing::Span, 
         && tracing::dispatcher::get_default(|d| {
             d.downcast_ref::<InsightsTracingLayer>()
                 .is_some_and(|layer| layer.sqlx)
-        });
+        })
+        && tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG);
     (span, missed)
 }
 
@@ -586,11 +589,17 @@ mod tests {
         assert!(!missed_under(registry().with(layer()).with(
             tracing_subscriber::fmt::layer().with_filter(LevelFilter::ERROR)
         )));
-        // A global filter in front of it, or its own, leaves the span out.
-        let sqlx_only = Targets::new().with_target("sqlx", LevelFilter::DEBUG);
-        assert!(missed_under(
+        // A filter that leaves sqlx's queries out too: no id to lose.
+        assert!(!missed_under(
             registry().with(layer()).with(LevelFilter::WARN)
         ));
+        // A global filter in front of it, or its own, that takes sqlx's
+        // queries and leaves the span out.
+        let sqlx_only = Targets::new().with_target("sqlx", LevelFilter::DEBUG);
+        let warn_and_sqlx = Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("sqlx", LevelFilter::DEBUG);
+        assert!(missed_under(registry().with(layer()).with(warn_and_sqlx)));
         assert!(missed_under(
             registry().with(layer()).with(sqlx_only.clone())
         ));
