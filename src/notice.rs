@@ -3,7 +3,9 @@
 //! own tracing layer never turns into an event), and to standard error
 //! when no subscriber would show it (none is installed for this thread, or
 //! its filter leaves the crate's warnings out), as the stdout-fallback
-//! notice does. A warning shown once keeps its flag in a [`Once`].
+//! notice does. A subscriber that takes them but prints nothing (a
+//! registry with only this crate's tracing layer) shows nothing: the
+//! README's setups keep a `fmt` layer for that reason. A warning shown once keeps its flag in a [`Once`].
 //!
 //! ```ignore
 //! static NO_GLOBAL: Once = Once::new();
@@ -21,8 +23,8 @@ pub(crate) const TARGET: &str = "insights_events";
 /// [`TARGET`], level `WARN`) where a subscriber takes it, else on standard
 /// error.
 pub(crate) fn warn(message: &str) {
-    if tracing::enabled!(target: "insights_events", tracing::Level::WARN) {
-        tracing::warn!(target: "insights_events", "{message}");
+    if tracing::enabled!(target: TARGET, tracing::Level::WARN) {
+        tracing::warn!(target: TARGET, "{message}");
     } else {
         eprintln!("{message}");
     }
