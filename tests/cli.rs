@@ -853,7 +853,10 @@ fn catalog() -> Option<PathBuf> {
 /// example), and for a required property without either a value of its
 /// declared type (the honeybadger-cli schemas have a few).
 fn example_of(schema: &Value) -> Value {
-    let props = schema["properties"].as_object().cloned().unwrap_or_default();
+    let props = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let required: Vec<&str> = schema["required"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -865,14 +868,16 @@ fn example_of(schema: &Value) -> Value {
             .or_else(|| p["examples"].as_array().and_then(|a| a.first()))
             .cloned()
             .or_else(|| {
-                required.contains(&key.as_str()).then(|| match p["type"].as_str() {
-                    Some("integer") => json!(1),
-                    Some("number") => json!(1.5),
-                    Some("boolean") => json!(true),
-                    Some("array") => json!([]),
-                    Some("object") => json!({}),
-                    _ => json!("example"),
-                })
+                required
+                    .contains(&key.as_str())
+                    .then(|| match p["type"].as_str() {
+                        Some("integer") => json!(1),
+                        Some("number") => json!(1.5),
+                        Some("boolean") => json!(true),
+                        Some("array") => json!([]),
+                        Some("object") => json!({}),
+                        _ => json!("example"),
+                    })
             });
         if let Some(v) = value {
             ev.insert(key.clone(), v);
@@ -945,10 +950,7 @@ fn validate_every_catalog_folder_with_schemas() {
         assert_eq!(out.status.code(), Some(0), "{client}:\n{stdout}\n{stderr}");
         assert!(stdout.is_empty(), "{client}: {stdout}");
         assert!(
-            stderr.contains(&format!(
-                "insights-events: loaded {} schema",
-                schemas.len()
-            )),
+            stderr.contains(&format!("insights-events: loaded {} schema", schemas.len())),
             "{stderr}"
         );
         assert!(!stderr.contains("unknown"), "{client}: {stderr}");
@@ -1010,7 +1012,12 @@ fn receive_checks_against_loaded_schemas() {
     }
     let ecto = schemas
         .iter()
-        .find(|s| s["$id"].as_str().unwrap_or("").ends_with("/ecto.query.json"))
+        .find(|s| {
+            s["$id"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/ecto.query.json")
+        })
         .expect("ecto.query");
     let mut bad = example_of(ecto);
     bad["query"] = json!(42);
@@ -1120,7 +1127,10 @@ fn validate_with_a_users_schema_and_a_typo() {
             .find(|l| l.starts_with(t))
             .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>())
     };
-    assert_eq!(row("event type"), Some(vec!["type", "valid", "invalid", "unknown"]));
+    assert_eq!(
+        row("event type"),
+        Some(vec!["type", "valid", "invalid", "unknown"])
+    );
     assert_eq!(row("order.placd"), Some(vec!["0", "0", "1"]), "{stderr}");
     assert_eq!(row("order.placed"), Some(vec!["1", "1", "0"]), "{stderr}");
     assert_eq!(row("total"), Some(vec!["2", "1", "1"]), "{stderr}");
@@ -1142,7 +1152,10 @@ fn validate_with_a_users_schema_and_a_typo() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("shop/order.placed, python/asgi.request"), "{err}");
+    assert!(
+        err.contains("shop/order.placed, python/asgi.request"),
+        "{err}"
+    );
 }
 
 /// Every example in every `--help` names real options with values that
@@ -1276,7 +1289,10 @@ fn receive_prints_a_summary_when_it_stops() {
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         let exited = wait_until(|| matches!(rx.child.try_wait(), Ok(Some(_))));
         assert!(exited, "the receiver stops on signal {signal}");
-        assert!(wait_until(|| rx.printed().iter().any(|l| l.starts_with("total"))));
+        assert!(wait_until(|| rx
+            .printed()
+            .iter()
+            .any(|l| l.starts_with("total"))));
         let printed = rx.printed();
         let summary: Vec<&str> = printed[5..].iter().map(String::as_str).collect();
         let rows: Vec<Vec<&str>> = summary
@@ -1300,4 +1316,39 @@ fn receive_prints_a_summary_when_it_stops() {
             "{summary:#?}"
         );
     }
+}
+
+/// `receive --allow-unknown --schemas`: an unknown event type is accepted,
+/// and still shown as unknown, with the nearest known name.
+#[test]
+fn receive_shows_accepted_unknown_event_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = order_schemas(dir.path());
+    let rx = Receiver::start_with(&["--allow-unknown", "--schemas", schemas.to_str().unwrap()]);
+    let body = "{\"event_type\":\"order.placd\",\"order_id\":\"o_1\",\"items\":1}\n\
+                {\"event_type\":\"order.placed\",\"order_id\":\"o_1\",\"items\":1}\n";
+    let status = rt().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/events", rx.url))
+            .header("X-API-Key", "k")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 201);
+    rx.wait_events(2);
+    let printed = rx.printed();
+    assert!(
+        printed[0].ends_with(
+            "  ? event_type: unknown event type \"order.placd\" (did you mean \"order.placed\"?) (accepted: --allow-unknown)"
+        ),
+        "{printed:?}"
+    );
+    assert!(
+        !printed[1].contains('?') && !printed[1].contains('✗'),
+        "{printed:?}"
+    );
 }

@@ -41,12 +41,12 @@
 //! it would word every error its own way. A loaded schema must give the
 //! verdict *and the message* a generated type gives, so that a user sees
 //! one language whether their schema is compiled in or loaded. So each
-//! schema file becomes a small tree of [`Node`]s that mirrors, node by
+//! schema file becomes a small tree of nodes that mirrors, node by
 //! node, the Rust type the generator (and typify, under it) makes for it,
 //! and every check ends in the same place a generated type's does:
 //! primitives are read by serde itself (`String`, `i64`, `f64`, `bool`),
 //! a top-level field's error becomes `field "path": reason` in
-//! [`json_words`], bounds go through [`check_bounds`], consts through
+//! `json_words`, bounds go through [`check_bounds`], consts through
 //! [`const_eq`], and the result through [`check::from_json_error`]. The
 //! agreement test (`tests/loaded_schemas.rs`) loads the crate's own
 //! `schemas/` at run time and compares both on every example and every
@@ -793,7 +793,7 @@ impl LoadedSchema {
                 if f.has_bounds() {
                     check_bounds::<serde_json::Error>(key, v, f.numbers, f.lengths)?;
                 }
-                if !(v.is_null() && !f.required) {
+                if f.required || !v.is_null() {
                     f.node
                         .check(v, &mut Vec::new())
                         .map_err(|e| field_error(key, e))?;
