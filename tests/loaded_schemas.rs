@@ -366,6 +366,31 @@ fn load_errors_name_the_file_and_the_cause() {
         "{e}"
     );
 
+    // What is skipped is said.
+    let nested = dir.path().join("nested");
+    write(
+        &nested,
+        "shop/deeper/x.json",
+        json!({"properties": {"event_type": {"const": "x"}}}),
+    );
+    write(
+        &nested,
+        "shop/order.placed.json",
+        json!({"properties": {"event_type": {"const": "order.placed"}}}),
+    );
+    std::fs::create_dir_all(nested.join("empty")).unwrap();
+    let loaded = LoadedSchemas::load(std::slice::from_ref(&nested)).unwrap();
+    assert_eq!(loaded.names(), ["shop/order.placed"]);
+    let warnings = loaded.warnings().join("\n");
+    assert!(
+        warnings.contains("deeper: skipped: a folder inside a schema folder"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("empty: skipped: no schema files"),
+        "{warnings}"
+    );
+
     let missing = dir.path().join("missing");
     let e = LoadedSchemas::load(std::slice::from_ref(&missing)).unwrap_err();
     assert!(matches!(e, LoadError::Io { .. }), "{e}");

@@ -72,9 +72,16 @@
 //!   `$ref`s to `definitions` / `$defs`.
 //!
 //! Checked, in words of their own (the generated types use typify's
-//! untagged enums for these): type arrays of several non-null types,
-//! `anyOf` / `oneOf` of several schemas, an `enum` of non-strings. Not
-//! checked, by either: `format`, `pattern`, `multipleOf`.
+//! untagged enums or flattened maps for these): type arrays of several
+//! non-null types, `anyOf` / `oneOf` of several schemas, an `enum` or a
+//! `const` of non-strings inside an object, a nested object with both
+//! `properties` and an `additionalProperties` schema. Not checked, by
+//! either: `format`, `pattern`, `multipleOf`.
+//!
+//! Checked against the generated types on the whole published catalog (109
+//! schemas; every value at every depth given every JSON type, or removed:
+//! about 20,000 events, the same verdict and the same words on each) by
+//! `tests/loaded_catalog_agreement.rs`.
 //!
 //! # Which schema an event goes to
 //!
@@ -849,6 +856,8 @@ pub struct LoadedSchemas {
     by_type: BTreeMap<String, Vec<usize>>,
     /// Indexes of the schemas whose event type is free.
     free: Vec<usize>,
+    /// What loading skipped.
+    warnings: Vec<String>,
 }
 
 impl LoadedSchemas {
@@ -881,7 +890,19 @@ impl LoadedSchemas {
                     .and_then(|n| n.to_str())
                     .unwrap_or("")
                     .to_owned();
-                let (files, _) = list(&sub)?;
+                let (files, deeper) = list(&sub)?;
+                for d in deeper {
+                    out.warnings.push(format!(
+                        "{}: skipped: a folder inside a schema folder (schema folders are one level deep)",
+                        d.display()
+                    ));
+                }
+                if files.is_empty() {
+                    out.warnings.push(format!(
+                        "{}: skipped: no schema files (*.json) in this folder",
+                        sub.display()
+                    ));
+                }
                 for f in files {
                     out.add(load_file(&name, &f)?)?;
                 }
@@ -939,6 +960,12 @@ impl LoadedSchemas {
         }
         self.schemas.push(s);
         Ok(())
+    }
+
+    /// What loading skipped, one line each naming the folder (a folder
+    /// without schema files, one nested too deep).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The loaded schemas, in load order.

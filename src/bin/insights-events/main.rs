@@ -172,6 +172,9 @@ impl SchemaArgs {
             return Ok(LoadedSchemas::new());
         }
         let loaded = LoadedSchemas::load(&self.dirs).map_err(|e| format!("--schemas: {e}"))?;
+        for w in loaded.warnings() {
+            eprintln!("insights-events: {w}");
+        }
         let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
         let replaced = loaded.replaced();
         eprintln!(
