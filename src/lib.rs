@@ -115,7 +115,7 @@ mod config;
 pub mod integrations;
 
 pub use crate::pipeline::{context, filter, sampling};
-pub use crate::schema::{check, generated, placing};
+pub use crate::schema::{check, generated, loaded, placing};
 
 pub use crate::client::{flush, global, init, shutdown, Builder, Client, InitGuard, TypedSend};
 pub use crate::config::{

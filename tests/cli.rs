@@ -278,10 +278,16 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
+        Receiver::start_with(&[])
+    }
+
+    /// `receive` with more arguments (`--schemas DIR`, ...).
+    fn start_with(more: &[&str]) -> Receiver {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("received.ndjson");
         let mut child = cmd()
             .args(["receive", "--port", "0", "--out", out.to_str().unwrap()])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -827,4 +833,522 @@ fn python_flask_app_events_are_valid() {
         insights_events::AnyEvent::from_json_str(&line)
             .unwrap_or_else(|err| panic!("{line}: {err}"));
     }
+}
+
+// ------------------------------------------------ --schemas, the catalog
+
+/// The published catalog (`../shared/catalog`), when it is there.
+fn catalog() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/catalog");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipped: no catalog at {}", dir.display());
+        None
+    }
+}
+
+/// One event per schema: each property's first `examples` value, the
+/// const of each const property (`event_type` too, else its first
+/// example), and for a required property without either a value of its
+/// declared type (the honeybadger-cli schemas have a few).
+fn example_of(schema: &Value) -> Value {
+    let props = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut ev = serde_json::Map::new();
+    for (key, p) in &props {
+        let value = p
+            .get("const")
+            .or_else(|| p["examples"].as_array().and_then(|a| a.first()))
+            .cloned()
+            .or_else(|| {
+                required
+                    .contains(&key.as_str())
+                    .then(|| match p["type"].as_str() {
+                        Some("integer") => json!(1),
+                        Some("number") => json!(1.5),
+                        Some("boolean") => json!(true),
+                        Some("array") => json!([]),
+                        Some("object") => json!({}),
+                        _ => json!("example"),
+                    })
+            });
+        if let Some(v) = value {
+            ev.insert(key.clone(), v);
+        }
+    }
+    Value::Object(ev)
+}
+
+/// The schema files of one catalog folder, sorted.
+fn schema_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The first required field (not `event_type`, not a const) of a JSON type
+/// a wrong value can be found for, and that value.
+fn corruption(schema: &Value) -> Option<(String, Value)> {
+    let props = schema["properties"].as_object()?;
+    schema["required"].as_array()?.iter().find_map(|r| {
+        let key = r.as_str()?;
+        let p = props.get(key)?;
+        if key == "event_type" || p.get("const").is_some() {
+            return None;
+        }
+        let ty = match &p["type"] {
+            Value::String(s) => s.clone(),
+            t @ Value::Array(_) => t.to_string(),
+            _ => return None,
+        };
+        let wrong = insights_events::check::wrong_value_for(&ty)?;
+        Some((key.to_owned(), wrong))
+    })
+}
+
+/// Every catalog folder through `validate --schemas`: the events built from
+/// its schemas' examples all pass without `--type` (heroku's two `logplex`
+/// schemas placed by `proc_id`, elixir's `my_app.repo.query` by name);
+/// corrupted copies are flagged with their line and field.
+#[test]
+fn validate_every_catalog_folder_with_schemas() {
+    let Some(catalog) = catalog() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&catalog)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let (mut passed, mut flagged, mut corrupted) = (0, 0, 0);
+    for folder in &folders {
+        let client = folder.file_name().unwrap().to_str().unwrap();
+        let schemas: Vec<Value> = schema_files(folder)
+            .iter()
+            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+            .collect();
+        let good: Vec<String> = schemas.iter().map(|s| example_of(s).to_string()).collect();
+        let f = write_file(tmp.path(), &format!("{client}.ndjson"), &good.join("\n"));
+        let out = run(&[
+            "validate",
+            "--schemas",
+            folder.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{client}:\n{stdout}\n{stderr}");
+        assert!(stdout.is_empty(), "{client}: {stdout}");
+        assert!(
+            stderr.contains(&format!("insights-events: loaded {} schema", schemas.len())),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("unknown"), "{client}: {stderr}");
+        passed += good.len();
+
+        // Corrupted copies: one required field of the wrong JSON type each.
+        let mut bad = Vec::new();
+        let mut want = Vec::new();
+        // (`event_type` itself when it is the only required field.)
+        for s in &schemas {
+            let mut ev = example_of(s);
+            let (field, why) = match corruption(s) {
+                Some((field, wrong)) => {
+                    ev[field.as_str()] = wrong;
+                    (field, "invalid type: ")
+                }
+                None => {
+                    ev["event_type"] = json!(12345);
+                    ("event_type".to_owned(), "expected a string, found 12345")
+                }
+            };
+            bad.push(ev.to_string());
+            want.push((bad.len(), field, why));
+        }
+        corrupted += bad.len();
+        let f = write_file(tmp.path(), &format!("{client}.bad.ndjson"), &bad.join("\n"));
+        let name = f.to_str().unwrap();
+        let out = run(&["validate", "--schemas", folder.to_str().unwrap(), name]);
+        assert_eq!(out.status.code(), Some(1), "{client}");
+        let stdout = text(&out.stdout);
+        for (line, field, why) in &want {
+            let prefix = format!("{name}:{line}: {field}: {why}");
+            assert!(
+                stdout.lines().any(|l| l.starts_with(&prefix)),
+                "{client}: no {prefix:?} in\n{stdout}"
+            );
+            flagged += 1;
+        }
+        assert_eq!(stdout.lines().count(), want.len(), "{stdout}");
+    }
+    assert_eq!(passed, 109, "every catalog schema's example passes");
+    assert_eq!((flagged, corrupted), (109, 109));
+}
+
+/// `receive --schemas`: a batch of catalog events, valid and corrupted.
+#[test]
+fn receive_checks_against_loaded_schemas() {
+    let Some(catalog) = catalog() else { return };
+    let folder = catalog.join("honeybadger-elixir");
+    let rx = Receiver::start_with(&["--schemas", folder.to_str().unwrap()]);
+    let schemas: Vec<Value> = schema_files(&folder)
+        .iter()
+        .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+        .collect();
+    let mut body = String::new();
+    for s in &schemas {
+        body.push_str(&example_of(s).to_string());
+        body.push('\n');
+    }
+    let ecto = schemas
+        .iter()
+        .find(|s| {
+            s["$id"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/ecto.query.json")
+        })
+        .expect("ecto.query");
+    let mut bad = example_of(ecto);
+    bad["query"] = json!(42);
+    body.push_str(&bad.to_string());
+    body.push('\n');
+    let status = rt().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/events", rx.url))
+            .header("X-API-Key", "k")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 201);
+    let n = schemas.len() + 1;
+    rx.wait_events(n);
+    let printed = rx.printed();
+    assert_eq!(printed.len(), n, "{printed:#?}");
+    let marked: Vec<&String> = printed.iter().filter(|l| l.contains('✗')).collect();
+    assert_eq!(marked.len(), 1, "{printed:#?}");
+    assert!(
+        marked[0].starts_with("my_app.repo.query ")
+            && marked[0].ends_with("✗ query: invalid type: integer `42`, expected a string"),
+        "{marked:?}"
+    );
+}
+
+fn order_schemas(dir: &Path) -> PathBuf {
+    let schemas = dir.join("my-schemas");
+    std::fs::create_dir_all(schemas.join("shop")).unwrap();
+    std::fs::write(
+        schemas.join("shop/order.placed.schema.json"),
+        json!({
+            "type": "object",
+            "properties": {
+                "event_type": {"type": "string", "const": "order.placed"},
+                "order_id": {"type": "string", "examples": ["o_1001"]},
+                "items": {"type": "integer", "minimum": 1, "examples": [3]},
+                "coupon": {"type": ["string", "null"]}
+            },
+            "required": ["event_type", "order_id", "items"]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    schemas
+}
+
+/// A user's own event type: valid with `--schemas`, and a typo in its name
+/// is named as one, with `--allow-unknown` too (in the summary).
+#[test]
+fn validate_with_a_users_schema_and_a_typo() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = order_schemas(dir.path());
+    let content = [
+        r#"{"event_type":"order.placed","order_id":"o_1","items":2,"coupon":null}"#,
+        r#"{"event_type":"order.placd","order_id":"o_2","items":2}"#,
+        r#"{"event_type":"order.placed","order_id":"o_3","items":0}"#,
+        r#"{"event_type":"db.query","query":"SELECT 1","duration":1.5}"#,
+    ]
+    .join("\n");
+    let f = write_file(dir.path(), "orders.ndjson", &content);
+    let name = f.to_str().unwrap();
+    // Without --schemas: every order.placed is unknown.
+    let out = run(&["validate", name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "{name}:1: event_type: unknown event type \"order.placed\""
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["validate", "--schemas", schemas.to_str().unwrap(), name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "{name}:2: event_type: unknown event type \"order.placd\" (did you mean \"order.placed\"?)\n\
+             {name}:3: items: expected a number of at least 1, found 0\n"
+        )
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "insights-events: loaded 1 schema from {}\n",
+            schemas.display()
+        )),
+        "{stderr}"
+    );
+    // --allow-unknown accepts the typo, and the summary still counts it.
+    let out = run(&[
+        "validate",
+        "--allow-unknown",
+        "--schemas",
+        schemas.to_str().unwrap(),
+        name,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "line 3 is still invalid");
+    let stderr = text(&out.stderr);
+    let row = |t: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with(t))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        row("event type"),
+        Some(vec!["type", "valid", "invalid", "unknown"])
+    );
+    assert_eq!(row("order.placd"), Some(vec!["0", "0", "1"]), "{stderr}");
+    assert_eq!(row("order.placed"), Some(vec!["1", "1", "0"]), "{stderr}");
+    assert_eq!(row("total"), Some(vec!["2", "1", "1"]), "{stderr}");
+    // A folder that is not there: one clear error.
+    let out = run(&["validate", "--schemas", "/nonexistent/schemas", name]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "insights-events: error: --schemas: cannot read /nonexistent/schemas: No such file or directory (os error 2)"
+    );
+    // --type names a loaded schema; an unknown name lists them all.
+    let out = run(&[
+        "validate",
+        "--schemas",
+        schemas.to_str().unwrap(),
+        "--type",
+        "nope",
+        name,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("shop/order.placed, python/asgi.request"),
+        "{err}"
+    );
+}
+
+/// Every example in every `--help` names real options with values that
+/// parse; the `validate` ones run, in a folder holding what they name.
+#[test]
+fn help_examples_name_real_options_and_run() {
+    let mut examples: Vec<Vec<String>> = Vec::new();
+    for help in [
+        &["--help"][..],
+        &["validate", "--help"],
+        &["send", "--help"],
+        &["receive", "--help"],
+        &["schemas", "list", "--help"],
+        &["schemas", "update", "--help"],
+    ] {
+        let help_text = text(&run(help).stdout);
+        let (_, after) = help_text
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("{help:?} has examples"));
+        for line in after.lines() {
+            if let Some(at) = line.find("insights-events ") {
+                examples.push(
+                    line[at + "insights-events ".len()..]
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+        }
+    }
+    assert!(examples.len() >= 14, "{examples:?}");
+    // clap reads every argument before it acts on `--help`: an unknown
+    // option or a value that does not parse fails.
+    for args in &examples {
+        let out = cmd().args(args).arg("--help").output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "insights-events {}: {}",
+            args.join(" "),
+            text(&out.stderr)
+        );
+    }
+    // The validate examples, for real.
+    let dir = tempfile::tempdir().unwrap();
+    order_schemas(dir.path());
+    for f in ["events.ndjson", "more.ndjson"] {
+        write_file(dir.path(), f, VALID);
+    }
+    let catalog = catalog();
+    if let Some(catalog) = &catalog {
+        let catalog = catalog.canonicalize().unwrap();
+        std::os::unix::fs::symlink(&catalog, dir.path().join("catalog")).unwrap();
+        let ecto: Value = serde_json::from_str(
+            &std::fs::read_to_string(catalog.join("honeybadger-elixir/ecto.query.json")).unwrap(),
+        )
+        .unwrap();
+        let mut other = example_of(&ecto);
+        other["event_type"] = json!("shop.repo.query");
+        write_file(
+            dir.path(),
+            "ecto.ndjson",
+            &format!("{}\n{other}\n", example_of(&ecto)),
+        );
+    }
+    let mut ran = 0;
+    for args in examples.iter().filter(|a| a[0] == "validate") {
+        if catalog.is_none() && args.iter().any(|a| a.starts_with("catalog/")) {
+            continue;
+        }
+        let mut child = cmd()
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(VALID.as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "insights-events {}:\n{}{}",
+            args.join(" "),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 4, "{ran} validate examples ran");
+}
+
+/// The receiver rounds durations, and when it stops (SIGINT, as Ctrl-C
+/// sends) it prints what it received: valid, invalid, unknown, per type.
+#[cfg(unix)]
+#[test]
+fn receive_prints_a_summary_when_it_stops() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut rx = Receiver::start();
+        let body = [
+            r#"{"event_type":"db.query","query":"SELECT 1","duration":0.38476299999999997}"#,
+            r#"{"event_type":"db.query","query":"SELECT 2","duration":"slow"}"#,
+            r#"{"event_type":"flask.request","path":"/","method":"GET","status":200,"duration":12.3456}"#,
+            r#"{"event_type":"cache.miss","key":"k"}"#,
+            r#"{"event_type":"#,
+        ]
+        .join("\n");
+        let status = rt().block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/v1/events", rx.url))
+                .header("X-API-Key", "k")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        assert_eq!(status, 201);
+        assert!(wait_until(|| rx.printed().len() >= 5), "{:?}", rx.printed());
+        let printed = rx.printed();
+        assert_eq!(printed[0], "db.query 0.38ms SELECT 1");
+        assert_eq!(printed[2], "flask.request GET / 200 12.35ms");
+        assert!(printed[3].contains("✗ event_type: unknown event type \"cache.miss\""));
+
+        let pid = rx.child.id() as libc::pid_t;
+        // SAFETY: `kill` sends a signal to our own child, by its id.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let exited = wait_until(|| matches!(rx.child.try_wait(), Ok(Some(_))));
+        assert!(exited, "the receiver stops on signal {signal}");
+        assert!(wait_until(|| rx
+            .printed()
+            .iter()
+            .any(|l| l.starts_with("total"))));
+        let printed = rx.printed();
+        let summary: Vec<&str> = printed[5..].iter().map(String::as_str).collect();
+        let rows: Vec<Vec<&str>> = summary
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            summary[0], "received 5 events: 2 valid, 2 invalid, 1 unknown",
+            "{summary:#?}"
+        );
+        assert_eq!(
+            rows[1..],
+            [
+                vec!["event", "type", "valid", "invalid", "unknown"],
+                vec!["(no", "event_type)", "0", "1", "0"],
+                vec!["cache.miss", "0", "0", "1"],
+                vec!["db.query", "1", "1", "0"],
+                vec!["flask.request", "1", "0", "0"],
+                vec!["total", "2", "2", "1"],
+            ],
+            "{summary:#?}"
+        );
+    }
+}
+
+/// `receive --allow-unknown --schemas`: an unknown event type is accepted,
+/// and still shown as unknown, with the nearest known name.
+#[test]
+fn receive_shows_accepted_unknown_event_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = order_schemas(dir.path());
+    let rx = Receiver::start_with(&["--allow-unknown", "--schemas", schemas.to_str().unwrap()]);
+    let body = "{\"event_type\":\"order.placd\",\"order_id\":\"o_1\",\"items\":1}\n\
+                {\"event_type\":\"order.placed\",\"order_id\":\"o_1\",\"items\":1}\n";
+    let status = rt().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/events", rx.url))
+            .header("X-API-Key", "k")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 201);
+    rx.wait_events(2);
+    let printed = rx.printed();
+    assert!(
+        printed[0].ends_with(
+            "  ? event_type: unknown event type \"order.placd\" (did you mean \"order.placed\"?) (accepted: --allow-unknown)"
+        ),
+        "{printed:?}"
+    );
+    assert!(
+        !printed[1].contains('?') && !printed[1].contains('✗'),
+        "{printed:?}"
+    );
 }

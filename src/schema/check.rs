@@ -44,12 +44,22 @@ impl fmt::Display for Invalid {
 }
 
 impl Invalid {
-    fn new(event_type: Option<String>, path: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        event_type: Option<String>,
+        path: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Invalid {
             event_type,
             path: path.into(),
             reason: reason.into(),
         }
+    }
+
+    /// Whether this is "unknown event type": no schema describes the
+    /// event's `event_type` (what [`Options::allow_unknown`] accepts).
+    pub fn is_unknown_event_type(&self) -> bool {
+        self.path == "event_type" && self.reason.starts_with("unknown event type ")
     }
 }
 
@@ -228,38 +238,76 @@ pub fn check_value_as(value: Value, name: &str) -> Result<AnyEvent, Invalid> {
 
 /// Checks an already parsed JSON value (the receiver's path).
 pub fn check_value(value: Value, opts: Options) -> Result<AnyEvent, Invalid> {
-    let event_type = match &value {
-        Value::Object(m) => match m.get("event_type") {
-            None => return Err(Invalid::new(None, "event_type", "missing required field")),
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => {
-                return Err(Invalid::new(
-                    None,
-                    "event_type",
-                    format!("expected a string, found {}", short(v)),
-                ))
-            }
-        },
-        other => {
-            return Err(Invalid::new(
-                None,
-                "$",
-                format!("expected an event object, found {}", kind(other)),
-            ))
-        }
-    };
+    let event_type = event_type_of(&value)?;
     if !opts.allow_unknown && !is_known(&event_type) {
         return Err(unknown(&event_type));
     }
     AnyEvent::from_value(value).map_err(|e| from_json_error(Some(&event_type), &e))
 }
 
+/// The `event_type` string of an event, or why there is none (the same
+/// words for every schema, compiled or loaded).
+pub(crate) fn event_type_of(value: &Value) -> Result<String, Invalid> {
+    match value {
+        Value::Object(m) => match m.get("event_type") {
+            None => Err(Invalid::new(None, "event_type", "missing required field")),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v) => Err(Invalid::new(
+                None,
+                "event_type",
+                format!("expected a string, found {}", short(v)),
+            )),
+        },
+        other => Err(Invalid::new(
+            None,
+            "$",
+            format!("expected an event object, found {}", kind(other)),
+        )),
+    }
+}
+
 fn unknown(t: &str) -> Invalid {
-    Invalid::new(
-        Some(t.to_owned()),
-        "event_type",
-        format!("unknown event type {}", Value::String(t.to_owned())),
-    )
+    unknown_among(t, SCHEMAS.iter().map(|s| s.event_type))
+}
+
+/// "unknown event type", with the nearest of `names` when one is close
+/// enough to be a typo (`order.placd` → "did you mean \"order.placed\"?").
+pub(crate) fn unknown_among<'a>(t: &str, names: impl Iterator<Item = &'a str>) -> Invalid {
+    let mut reason = format!("unknown event type {}", Value::String(t.to_owned()));
+    if let Some(near) = nearest(t, names) {
+        reason.push_str(&format!(
+            " (did you mean {}?)",
+            Value::String(near.to_owned())
+        ));
+    }
+    Invalid::new(Some(t.to_owned()), "event_type", reason)
+}
+
+/// The name within a small edit distance of `t` (at most 2, and less than
+/// a third of its length), the closest first.
+fn nearest<'a>(t: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (t.chars().count() / 3).min(2);
+    names
+        .filter(|n| *n != t)
+        .map(|n| (edit_distance(t, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Whether a generated type describes `event_type`.
@@ -384,7 +432,7 @@ impl ExampleFinding {
 /// is known.
 ///
 /// [`FieldInfo::json_type`]: crate::FieldInfo::json_type
-fn wrong_value_for(json_type: &str) -> Option<Value> {
+pub fn wrong_value_for(json_type: &str) -> Option<Value> {
     let allowed: Vec<String> = if json_type.starts_with('[') {
         serde_json::from_str(json_type).ok()?
     } else {
@@ -541,48 +589,78 @@ pub fn example_problems(schemas: &[SchemaInfo], findings: &[ExampleFinding]) -> 
     out
 }
 
-/// Valid and invalid counts per event type.
+/// Valid, invalid and unknown counts per event type.
+///
+/// An event is counted once: valid (its schema accepts it), invalid (its
+/// schema or the JSON rejects it) or unknown (no schema describes its
+/// event type, whether or not [`Options::allow_unknown`] accepts it).
 #[derive(Debug, Default)]
 pub struct Tally {
-    by_type: BTreeMap<String, (u64, u64)>,
+    by_type: BTreeMap<String, [u64; 3]>,
 }
 
 impl Tally {
     /// Counts one valid event.
     pub fn valid(&mut self, event_type: &str) {
-        self.entry(event_type).0 += 1;
+        self.entry(event_type)[0] += 1;
     }
 
     /// Counts one invalid event.
     pub fn invalid(&mut self, event_type: Option<&str>) {
-        self.entry(event_type.unwrap_or("(no event_type)")).1 += 1;
+        self.entry(event_type.unwrap_or("(no event_type)"))[1] += 1;
     }
 
-    fn entry(&mut self, t: &str) -> &mut (u64, u64) {
+    /// Counts one event of an event type no schema describes.
+    pub fn unknown(&mut self, event_type: &str) {
+        self.entry(event_type)[2] += 1;
+    }
+
+    fn entry(&mut self, t: &str) -> &mut [u64; 3] {
         // Avoid allocating a key on the hot path when the type is known.
         if !self.by_type.contains_key(t) {
-            self.by_type.insert(t.to_owned(), (0, 0));
+            self.by_type.insert(t.to_owned(), [0; 3]);
         }
         self.by_type.get_mut(t).expect("inserted above")
     }
 
     /// Total (valid, invalid).
     pub fn totals(&self) -> (u64, u64) {
-        self.by_type
-            .values()
-            .fold((0, 0), |(v, i), (a, b)| (v + a, i + b))
+        let [v, i, _] = self.all_totals();
+        (v, i)
+    }
+
+    /// Total events of unknown event types.
+    pub fn unknown_total(&self) -> u64 {
+        self.all_totals()[2]
+    }
+
+    /// Every event counted: valid, invalid and unknown.
+    pub fn received(&self) -> u64 {
+        self.all_totals().iter().sum()
+    }
+
+    fn all_totals(&self) -> [u64; 3] {
+        self.by_type.values().fold([0; 3], |mut acc, c| {
+            for (a, n) in acc.iter_mut().zip(c) {
+                *a += n;
+            }
+            acc
+        })
     }
 
     /// Adds another tally.
     pub fn merge(&mut self, other: &Tally) {
-        for (t, (v, i)) in &other.by_type {
+        for (t, counts) in &other.by_type {
             let e = self.entry(t);
-            e.0 += v;
-            e.1 += i;
+            for (a, n) in e.iter_mut().zip(counts) {
+                *a += n;
+            }
         }
     }
 }
 
+/// One table row per event type, then the total; the `unknown` column
+/// only when some event type was unknown.
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self
@@ -592,16 +670,25 @@ impl fmt::Display for Tally {
             .chain(["event type".len(), "total".len()])
             .max()
             .unwrap_or(10);
-        writeln!(
+        let unknown = self.unknown_total() > 0;
+        let row = |f: &mut fmt::Formatter<'_>, t: &str, c: [String; 3]| {
+            write!(f, "{t:<width$}  {:>10}  {:>10}", c[0], c[1])?;
+            if unknown {
+                write!(f, "  {:>10}", c[2])?;
+            }
+            Ok(())
+        };
+        row(
             f,
-            "{:<width$}  {:>10}  {:>10}",
-            "event type", "valid", "invalid"
+            "event type",
+            ["valid".into(), "invalid".into(), "unknown".into()],
         )?;
-        for (t, (v, i)) in &self.by_type {
-            writeln!(f, "{t:<width$}  {v:>10}  {i:>10}")?;
+        writeln!(f)?;
+        for (t, c) in &self.by_type {
+            row(f, t, c.map(|n| n.to_string()))?;
+            writeln!(f)?;
         }
-        let (v, i) = self.totals();
-        write!(f, "{:<width$}  {v:>10}  {i:>10}", "total")
+        row(f, "total", self.all_totals().map(|n| n.to_string()))
     }
 }
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use insights_events::loaded::LoadedSchemas;
 
 mod input;
 mod receive;
@@ -40,16 +41,20 @@ enum Command {
         after_help = "Examples:\n  insights-events validate events.ndjson more.ndjson\n  \
                             gunzip -c events.ndjson.gz | insights-events validate -\n  \
                             insights-events validate --allow-unknown events.ndjson\n  \
-                            insights-events validate --type elixir/ecto.query ecto.ndjson"
+                            insights-events validate --schemas my-schemas events.ndjson\n  \
+                            insights-events validate --schemas catalog/honeybadger-elixir --type honeybadger-elixir/ecto.query ecto.ndjson"
     )]
     Validate {
         /// NDJSON files (`-` or nothing: stdin).
         files: Vec<PathBuf>,
         #[command(flatten)]
         check: CheckArgs,
-        /// Check every line as this schema (`folder/file` as in `schemas
-        /// list`, e.g. `python/db.query`), whatever its `event_type`: for
-        /// schemas that leave the event type to the sender.
+        #[command(flatten)]
+        schemas: SchemaArgs,
+        /// Check every line as this schema (`folder/file`: `python/db.query`
+        /// as in `schemas list`, or `honeybadger-elixir/ecto.query` from
+        /// `--schemas`), whatever its `event_type`: for schemas that leave
+        /// the event type to the sender.
         #[arg(long = "type", value_name = "SCHEMA")]
         as_type: Option<String>,
         /// Do not print the summary.
@@ -92,9 +97,12 @@ enum Command {
     ///
     /// `POST /v1/events` (NDJSON, X-API-Key) and `POST /1/batch/DATASET`
     /// (Honeycomb JSON array). Every event is validated and printed on one
-    /// line; `--out` appends the raw events as NDJSON. Ctrl-C stops it.
+    /// line; `--out` appends the raw events as NDJSON. Ctrl-C (or SIGTERM)
+    /// stops it, with a summary: events received, valid, invalid, of an
+    /// unknown event type, and the counts per event type.
     #[command(
         after_help = "Examples:\n  insights-events receive --port 8080 --out received.ndjson\n  \
+                            insights-events receive --port 8080 --schemas my-schemas\n  \
                             HONEYBADGER_ENDPOINT=http://127.0.0.1:8080 HONEYBADGER_API_KEY=test python app.py"
     )]
     Receive {
@@ -109,6 +117,8 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         check: CheckArgs,
+        #[command(flatten)]
+        schemas: SchemaArgs,
     },
     /// List or update the event schemas.
     #[command(subcommand)]
@@ -146,6 +156,45 @@ struct CheckArgs {
     allow_unknown: bool,
 }
 
+#[derive(Debug, Args, Clone)]
+struct SchemaArgs {
+    /// Your own event schemas, checked with the built-in ones (and before
+    /// them, for the same event type): a folder of JSON Schema files
+    /// (`*.json`), or a folder of such folders. Repeatable.
+    #[arg(long = "schemas", value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+}
+
+impl SchemaArgs {
+    /// Loads the folders, saying on stderr what was loaded.
+    fn load(&self) -> Result<LoadedSchemas, String> {
+        if self.dirs.is_empty() {
+            return Ok(LoadedSchemas::new());
+        }
+        let loaded = LoadedSchemas::load(&self.dirs).map_err(|e| format!("--schemas: {e}"))?;
+        for w in loaded.warnings() {
+            eprintln!("insights-events: {w}");
+        }
+        let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        let replaced = loaded.replaced();
+        eprintln!(
+            "insights-events: loaded {} schema{} from {}{}",
+            loaded.schemas().len(),
+            if loaded.schemas().len() == 1 { "" } else { "s" },
+            dirs.join(", "),
+            if replaced.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; they replace the built-in {} (same event type)",
+                    replaced.join(", ")
+                )
+            }
+        );
+        Ok(loaded)
+    }
+}
+
 impl From<CheckArgs> for insights_events::check::Options {
     fn from(a: CheckArgs) -> Self {
         insights_events::check::Options {
@@ -164,26 +213,37 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Validate {
             files,
             check,
+            schemas,
             as_type,
             quiet,
             jobs,
         } => {
+            let loaded = schemas.load()?;
             let as_type = match as_type {
                 None => None,
                 Some(name) => Some(
-                    insights_events::check::find_schema(&name)
+                    loaded
+                        .find(&name)
+                        .map(|s| s.name().to_owned())
+                        .or_else(|| {
+                            insights_events::check::find_schema(&name).map(|s| s.name.to_owned())
+                        })
                         .ok_or_else(|| {
-                            let names: Vec<&str> =
-                                insights_events::SCHEMAS.iter().map(|s| s.name).collect();
                             format!(
                                 "no schema is called {name:?}; the schemas are: {}",
-                                names.join(", ")
+                                loaded.all_names().join(", ")
                             )
-                        })?
-                        .name,
+                        })?,
                 ),
             };
-            validate::run(&files, check.into(), as_type, quiet, jobs)
+            validate::run(
+                &files,
+                check.into(),
+                &loaded,
+                as_type.as_deref(),
+                quiet,
+                jobs,
+            )
         }
         Command::Send {
             files,
@@ -205,7 +265,8 @@ fn run(cli: Cli) -> Result<i32, String> {
             bind,
             out,
             check,
-        } => receive::run(bind, port, out, check.into()),
+            schemas,
+        } => receive::run(bind, port, out, check.into(), schemas.load()?),
         Command::Schemas(SchemasCommand::List) => schemas::list(),
         Command::Schemas(SchemasCommand::Update {
             from,

@@ -1,5 +1,6 @@
 //! `insights-events receive`: a local Honeybadger Insights / Honeycomb
-//! receiver that validates and prints every event.
+//! receiver that validates and prints every event, and sums them up when it
+//! stops (Ctrl-C, SIGTERM).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
@@ -15,15 +16,24 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use insights_events::check::{check_value, Invalid, Options};
+use insights_events::check::{Invalid, Options, Tally};
+use insights_events::loaded::LoadedSchemas;
 
 struct Receiver {
     opts: Options,
+    loaded: LoadedSchemas,
     out: Option<Mutex<BufWriter<File>>>,
+    tally: Mutex<Tally>,
 }
 
-/// Runs the receiver until Ctrl-C.
-pub fn run(bind: IpAddr, port: u16, out: Option<PathBuf>, opts: Options) -> Result<i32, String> {
+/// Runs the receiver until Ctrl-C or SIGTERM, then prints the summary.
+pub fn run(
+    bind: IpAddr,
+    port: u16,
+    out: Option<PathBuf>,
+    opts: Options,
+    loaded: LoadedSchemas,
+) -> Result<i32, String> {
     let out = match out {
         Some(p) => Some(Mutex::new(BufWriter::new(
             OpenOptions::new()
@@ -34,13 +44,19 @@ pub fn run(bind: IpAddr, port: u16, out: Option<PathBuf>, opts: Options) -> Resu
         ))),
         None => None,
     };
-    let state = Arc::new(Receiver { opts, out });
+    let state = Arc::new(Receiver {
+        opts,
+        loaded,
+        out,
+        tally: Mutex::new(Tally::default()),
+    });
+    let summary_of = state.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         let addr = SocketAddr::new(bind, port);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -52,14 +68,56 @@ pub fn run(bind: IpAddr, port: u16, out: Option<PathBuf>, opts: Options) -> Resu
         std::io::stdout().flush().ok();
         let app = router(state);
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop_signal())
             .await
             .map_err(|e| format!("server error: {e}"))?;
-        eprintln!("stopped");
         Ok(0)
-    })
+    });
+    // Whatever ended it: what was received.
+    let tally = summary_of.tally.lock().unwrap_or_else(|e| e.into_inner());
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", summary(&tally));
+    let _ = stdout.flush();
+    drop(stdout);
+    if result.is_ok() {
+        eprintln!("stopped");
+    }
+    result
+}
+
+/// Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `received 7 events: 4 valid, 2 invalid, 1 unknown`, then the table per
+/// event type.
+fn summary(tally: &Tally) -> String {
+    let (valid, invalid) = tally.totals();
+    let n = tally.received();
+    format!(
+        "received {n} event{}: {valid} valid, {invalid} invalid, {} unknown\n{tally}",
+        if n == 1 { "" } else { "s" },
+        tally.unknown_total()
+    )
 }
 
 fn router(state: Arc<Receiver>) -> Router {
@@ -133,16 +191,45 @@ impl Receiver {
         out: &mut Vec<u8>,
     ) -> Option<Invalid> {
         let summary = describe(&value);
-        let result = check_value(value, self.opts).err();
+        let checked = self.loaded.check_value(value, self.opts);
         lines.push_str(&summary);
-        if let Some(e) = &result {
-            lines.push_str("  ✗ ");
-            lines.push_str(&e.to_string());
-        }
+        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        let result = match checked {
+            Ok(c) if c.known => {
+                tally.valid(&c.event_type);
+                None
+            }
+            Ok(c) => {
+                // Accepted (--allow-unknown), and still shown as unknown.
+                tally.unknown(&c.event_type);
+                lines.push_str("  ? ");
+                lines.push_str(&self.loaded.unknown(&c.event_type).to_string());
+                lines.push_str(" (accepted: --allow-unknown)");
+                None
+            }
+            Err(e) => {
+                match (&e.event_type, e.is_unknown_event_type()) {
+                    (Some(t), true) => tally.unknown(t),
+                    _ => tally.invalid(e.event_type.as_deref()),
+                }
+                lines.push_str("  ✗ ");
+                lines.push_str(&e.to_string());
+                Some(e)
+            }
+        };
+        drop(tally);
         lines.push('\n');
         out.extend_from_slice(raw);
         out.push(b'\n');
         result
+    }
+
+    /// Counts an event that is not even an event object.
+    fn invalid(&self, event_type: Option<&str>) {
+        self.tally
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .invalid(event_type);
     }
 
     fn flush(&self, lines: &str, out: &[u8]) -> Result<(), Failure> {
@@ -186,6 +273,7 @@ async fn insights(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byt
             }
             Err(e) => {
                 let e = insights_events::check::from_json_error(None, &e);
+                rx.invalid(None);
                 lines.push_str(&format!("line {}: ✗ {e}\n", i + 1));
             }
         }
@@ -245,6 +333,7 @@ async fn honeycomb(
                 }
             }
             _ => {
+                rx.invalid(None);
                 lines.push_str("(honeycomb item)  ✗ $: expected {\"data\": {...}}\n");
                 statuses.push(json!({"status": 400, "error": "event has no data object"}));
             }
@@ -264,6 +353,23 @@ fn num_field(v: &Value, k: &str) -> Option<String> {
     v.get(k).filter(|x| x.is_number()).map(Value::to_string)
 }
 
+/// A duration in milliseconds as people read it: two decimals at most
+/// (two significant digits below 1 ms), no trailing zeros:
+/// `0.384762999…` → `0.38ms`, `2.5` → `2.5ms`, `3200` → `3200ms`.
+fn millis(x: f64) -> String {
+    let a = x.abs();
+    let decimals = if a >= 1.0 || a == 0.0 || !a.is_finite() {
+        2
+    } else {
+        (1 - a.log10().floor() as i32).clamp(2, 9) as usize
+    };
+    let mut s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.truncate(s.trim_end_matches('0').trim_end_matches('.').len());
+    }
+    format!("{s}ms")
+}
+
 fn clip(s: &str, max: usize) -> String {
     let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() > max {
@@ -279,7 +385,7 @@ fn clip(s: &str, max: usize) -> String {
 fn describe(v: &Value) -> String {
     let et = str_field(v, "event_type").unwrap_or("(no event_type)");
     let mut parts = vec![et.to_owned()];
-    let duration = num_field(v, "duration").map(|d| format!("{d}ms"));
+    let duration = v.get("duration").and_then(Value::as_f64).map(millis);
     if v.get("path").is_some() || v.get("method").is_some() {
         parts.extend(str_field(v, "method").map(str::to_owned));
         parts.extend(str_field(v, "path").map(str::to_owned));
@@ -302,4 +408,26 @@ fn describe(v: &Value) -> String {
         parts.push(format!("{{{}}}", keys.join(", ")));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_table() {
+        for (x, want) in [
+            (0.384_762_999_999_999_97, "0.38ms"),
+            (2.5, "2.5ms"),
+            (12.25, "12.25ms"),
+            (3200.0, "3200ms"),
+            (1234.5678, "1234.57ms"),
+            (0.001_234, "0.0012ms"),
+            (0.0, "0ms"),
+            (1.0, "1ms"),
+            (0.1, "0.1ms"),
+        ] {
+            assert_eq!(millis(x), want, "{x}");
+        }
+    }
 }

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use crossbeam_channel::bounded;
 
 use crate::input::Input;
-use insights_events::check::{check_line, check_line_as, Invalid, Options, Tally};
+use insights_events::check::{Invalid, Options, Tally};
+use insights_events::loaded::LoadedSchemas;
 
 const BLOCK: usize = 1 << 20;
 
@@ -27,7 +28,12 @@ struct Checked {
     tally: Tally,
 }
 
-fn check_block(block: Block, opts: Options, as_type: Option<&str>) -> Checked {
+fn check_block(
+    block: Block,
+    opts: Options,
+    loaded: &LoadedSchemas,
+    as_type: Option<&str>,
+) -> Checked {
     let mut tally = Tally::default();
     let mut errors = Vec::new();
     for (this, line) in (block.first_line..).zip(block.data.split(|b| *b == b'\n')) {
@@ -36,13 +42,18 @@ fn check_block(block: Block, opts: Options, as_type: Option<&str>) -> Checked {
             continue;
         }
         let checked = match as_type {
-            Some(name) => check_line_as(line, name),
-            None => check_line(line, opts),
+            Some(name) => loaded.check_line_as(line, name),
+            None => loaded.check_line(line, opts),
         };
         match checked {
-            Ok(ev) => tally.valid(ev.event_type().unwrap_or("(no event_type)")),
+            Ok(c) if c.known => tally.valid(&c.event_type),
+            // Accepted by --allow-unknown, and counted as unknown.
+            Ok(c) => tally.unknown(&c.event_type),
             Err(e) => {
-                tally.invalid(e.event_type.as_deref());
+                match (&e.event_type, e.is_unknown_event_type()) {
+                    (Some(t), true) => tally.unknown(t),
+                    _ => tally.invalid(e.event_type.as_deref()),
+                }
                 errors.push((this, e));
             }
         }
@@ -116,7 +127,8 @@ fn read_blocks(input: &Input, mut emit: impl FnMut(Block) -> bool) -> Result<(),
 pub fn run(
     files: &[PathBuf],
     opts: Options,
-    as_type: Option<&'static str>,
+    loaded: &LoadedSchemas,
+    as_type: Option<&str>,
     quiet: bool,
     jobs: usize,
 ) -> Result<i32, String> {
@@ -141,7 +153,7 @@ pub fn run(
                 let tx = done_tx.clone();
                 s.spawn(move || {
                     for b in rx {
-                        if tx.send(check_block(b, opts, as_type)).is_err() {
+                        if tx.send(check_block(b, opts, loaded, as_type)).is_err() {
                             return;
                         }
                     }
@@ -189,8 +201,10 @@ pub fn run(
     }
     out.flush().ok();
     let (_, invalid) = tally.totals();
+    let unknown = tally.unknown_total();
     if !quiet {
         eprintln!("{tally}");
     }
-    Ok(if invalid == 0 { 0 } else { 1 })
+    let rejected = invalid > 0 || (unknown > 0 && !opts.allow_unknown);
+    Ok(if rejected { 1 } else { 0 })
 }
