@@ -21,8 +21,8 @@ pub(crate) const TARGET: &str = "insights_events";
 /// [`TARGET`], level `WARN`) where a subscriber takes it, else on standard
 /// error.
 pub(crate) fn warn(message: &str) {
-    if tracing::enabled!(target: "insights_events", tracing::Level::WARN) {
-        tracing::warn!(target: "insights_events", "{message}");
+    if tracing::enabled!(target: TARGET, tracing::Level::WARN) {
+        tracing::warn!(target: TARGET, "{message}");
     } else {
         eprintln!("{message}");
     }
@@ -41,6 +41,11 @@ impl Once {
     /// `true` the first time only.
     pub(crate) fn first(&self) -> bool {
         !self.0.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether [`Once::first`] was called.
+    pub(crate) fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

@@ -437,10 +437,7 @@ impl Client {
             .spawn(move || {
                 let _ = tx.send(wait());
             });
-        let unknown = || FlushOutcome {
-            completed: false,
-            pending: (self.inner.core().queue_len() as u64).max(1),
-        };
+        let unknown = || FlushOutcome::new(false, (self.inner.core().queue_len() as u64).max(1));
         if spawned.is_err() {
             return unknown();
         }
