@@ -143,6 +143,27 @@ fn a_rejecting_backend_is_one_warning_naming_the_endpoint_setting() {
     assert_no_key();
 }
 
+/// A backend whose refusal echoes the key: the warning carries its answer,
+/// never the key.
+#[test]
+fn an_answer_echoing_the_key_is_warned_about_without_it() {
+    logs();
+    let server = TestServer::start(Reply::Body(400, format!("bad request; X-API-Key: {KEY}")));
+    let client = Client::new(config(&server.url)).unwrap();
+    send(&client, 2);
+    let outcome = client.close(LONG);
+    assert_eq!(outcome.lost.by_reason(DropReason::Rejected), 2);
+    let w = warnings(&server.url);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(w[0].contains("(rejected, HTTP 400)"), "{}", w[0]);
+    assert!(
+        w[0].contains("bad request; X-API-Key: [REDACTED]"),
+        "{}",
+        w[0]
+    );
+    assert_no_key();
+}
+
 /// A 401: one warning naming the key's setting (never the key); with a
 /// short summary interval, the next loss is summarised at once.
 #[test]

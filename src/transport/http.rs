@@ -171,6 +171,9 @@ impl<E: Endpoint> HttpSender<E> {
                         Some(r) => r.text().await.unwrap_or_default(),
                         None => String::new(),
                     };
+                    // A body that echoes the request must not carry the key
+                    // into responses and warnings.
+                    let text = redact(&text, self.endpoint.headers());
                     let msg = format!("{error}: {}", truncate(&text, 200));
                     return vec![Outcome::failed(status, DropReason::Rejected, msg); n];
                 }
@@ -225,6 +228,19 @@ fn describe(e: &reqwest::Error) -> String {
     msg
 }
 
+/// `text` with the value of every sensitive header (the key) replaced.
+fn redact(text: &str, headers: &HeaderMap) -> String {
+    let mut out = text.to_owned();
+    for value in headers.values().filter(|v| v.is_sensitive()) {
+        if let Ok(secret) = value.to_str() {
+            if !secret.is_empty() && out.contains(secret) {
+                out = out.replace(secret, "[REDACTED]");
+            }
+        }
+    }
+    out
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
@@ -253,6 +269,24 @@ pub(crate) fn secret_header(value: &str, name: &'static str) -> Result<HeaderVal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_that_echoes_the_key_is_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert("X-API-Key", secret_header("hbp_s3cret", "api_key").unwrap());
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-ndjson"),
+        );
+        assert_eq!(
+            redact(
+                "bad key hbp_s3cret in X-API-Key: hbp_s3cret (application/x-ndjson)",
+                &headers
+            ),
+            "bad key [REDACTED] in X-API-Key: [REDACTED] (application/x-ndjson)"
+        );
+        assert_eq!(redact("no key here", &headers), "no key here");
+    }
 
     #[test]
     fn a_shown_url_has_no_secret_query_or_fragment() {
