@@ -212,6 +212,40 @@ fn a_refused_key_is_one_warning_then_a_summary() {
     assert_no_key();
 }
 
+/// Losses after the first warning are summarised once the interval has
+/// passed, even when nothing else happens (no further loss, no close).
+#[test]
+fn a_summary_comes_without_a_further_loss_or_a_close() {
+    logs();
+    // Each batch is lost 300 ms after it is sent, when the worker has long
+    // gone to sleep; the second within the interval of the first.
+    let server = FaultServer::scripted(vec![], Fault::Delay(Duration::from_millis(300), 503));
+    let url = server.url.clone();
+    let client = Client::new(
+        config(&url)
+            .max_batch_retries(0)
+            .loss_summary_interval(Duration::from_secs(2)),
+    )
+    .unwrap();
+    send(&client, 2);
+    assert_eq!(client.flush(LONG).lost.total(), 2);
+    send(&client, 3);
+    assert_eq!(client.flush(LONG).lost.total(), 3);
+    let deadline = std::time::Instant::now() + LONG;
+    while warnings(&url).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let w = warnings(&url);
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert!(
+        w[1].contains("lost 3 more events since the last report (retries_exhausted 3)"),
+        "{}",
+        w[1]
+    );
+    drop(client);
+    assert_eq!(warnings(&url).len(), 2, "nothing left to say at close");
+}
+
 /// The full events URL, as people paste it, is understood: events go to
 /// `/v1/events`, all delivered, nothing said.
 #[test]

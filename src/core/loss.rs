@@ -10,7 +10,7 @@
 //! Part of `core` (layer 6); uses `core::stats`, `model`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -311,6 +311,9 @@ pub(crate) struct LossLog {
     /// in between costs a clock read, not a lock.
     quiet_until: AtomicU64,
     epoch: Instant,
+    /// The worker knows losses may wait for a summary (it parks no longer
+    /// than until that summary is due).
+    armed: AtomicBool,
 }
 
 impl LossLog {
@@ -325,6 +328,7 @@ impl LossLog {
             }),
             quiet_until: AtomicU64::new(0),
             epoch: Instant::now(),
+            armed: AtomicBool::new(false),
         }
     }
 
@@ -389,6 +393,18 @@ impl LossLog {
         let interval = self.interval.as_nanos().min(u64::MAX as u128) as u64;
         self.quiet_until
             .store(self.nanos(now).saturating_add(interval), Ordering::Relaxed);
+    }
+
+    /// Marks that a loss may wait for a summary: `true` if the worker
+    /// did not know yet (then it must be woken to set its timer).
+    pub(crate) fn arm(&self) -> bool {
+        !self.armed.load(Ordering::Relaxed) && !self.armed.swap(true, Ordering::SeqCst)
+    }
+
+    /// The worker is about to look at what waits (a loss after this arms
+    /// again, and wakes it).
+    pub(crate) fn disarm(&self) {
+        self.armed.store(false, Ordering::SeqCst);
     }
 
     /// How long until the summary of losses not reported yet is due

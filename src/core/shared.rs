@@ -267,7 +267,15 @@ impl Shared {
     /// warning, or the summary if one is due (see `core::loss`). Call it
     /// with no lock held: the warning may reach a tracing layer that sends.
     pub(crate) fn report_loss(&self, loss: &Loss<'_>) {
-        Self::guarded(|| self.losses.record(loss, &self.stats));
+        Self::guarded(|| {
+            let said = self.losses.record(loss, &self.stats);
+            if said.is_none() && self.losses.arm() {
+                // Not said yet: the parked worker sets a timer for the
+                // summary, so it comes even if nothing else happens.
+                self.wake_worker();
+            }
+            said
+        });
     }
 
     /// The summary of losses not reported yet: if one is due, or `force`

@@ -160,8 +160,18 @@ impl Worker {
             } else {
                 wait
             };
+            // Park. A send into an empty slot after this store sees it and
+            // wakes the worker; a send before it is found by the look below.
+            self.shared.slots.release_spent();
+            self.shared.idle.store(true, Ordering::SeqCst);
+            if self.collect_slots().0 > 0 {
+                self.shared.idle.store(false, Ordering::SeqCst);
+                continue;
+            }
             // Losses not reported yet are summarised when their summary is
-            // due, even if no loss comes after them.
+            // due, even if nothing happens after them: a loss after the
+            // disarm wakes the worker, one before it is seen here.
+            self.shared.losses.disarm();
             self.shared.report_due(false);
             let wait = match self
                 .shared
@@ -171,14 +181,6 @@ impl Worker {
                 Some(due) => wait.min(due.max(Duration::from_millis(1))),
                 None => wait,
             };
-            // Park. A send into an empty slot after this store sees it and
-            // wakes the worker; a send before it is found by the look below.
-            self.shared.slots.release_spent();
-            self.shared.idle.store(true, Ordering::SeqCst);
-            if self.collect_slots().0 > 0 {
-                self.shared.idle.store(false, Ordering::SeqCst);
-                continue;
-            }
             select! {
                 recv(self.queue) -> msg => match msg {
                     Ok(chunk) => { self.take_chunk(chunk, true); }
