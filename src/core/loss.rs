@@ -34,9 +34,25 @@ const REASONS: usize = DropReason::ALL.len();
 /// assert_eq!(lost.by_reason(DropReason::RetriesExhausted), 0);
 /// assert_eq!(lost.to_string(), "none");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Lost {
     counts: [u64; REASONS],
+}
+
+/// `Lost { retries_exhausted: 27 }`: the reasons with events lost.
+impl fmt::Debug for Lost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Name(DropReason);
+        impl fmt::Debug for Name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0.as_str())
+            }
+        }
+        f.write_str("Lost ")?;
+        f.debug_map()
+            .entries(self.iter().map(|(r, n)| (Name(r), n)))
+            .finish()
+    }
 }
 
 impl Lost {
@@ -613,6 +629,10 @@ mod tests {
         lost.add(DropReason::RetriesExhausted, 27);
         lost.add(DropReason::Hook, 5);
         assert_eq!(lost.to_string(), "retries_exhausted 27, closed 3");
+        assert_eq!(
+            format!("{lost:?}"),
+            "Lost {retries_exhausted: 27, closed: 3}"
+        );
         assert_eq!(lost.by_reason(DropReason::Hook), 0);
         assert_eq!(lost.total(), 30);
         let earlier = {
