@@ -228,10 +228,13 @@ pub(crate) fn first_warning(
                 ),
                 None => "Check that the backend is up and reachable; retries are set by max_batch_retries".to_owned(),
             };
-            format!(
-                "{backend} could not be reached: {}. {fix}",
-                error.unwrap_or("no answer")
-            )
+            let error = error.unwrap_or("no answer");
+            if error.starts_with("the backend answered") {
+                // 5xx until the retries ran out: it answers, but fails.
+                format!("{backend} kept failing: {error}. {fix}")
+            } else {
+                format!("{backend} could not be reached: {error}. {fix}")
+            }
         }
         DropReason::Rejected => {
             let wrong_url = loss
@@ -278,8 +281,13 @@ pub(crate) fn first_warning(
         ),
         DropReason::Sampled | DropReason::Hook => return None,
     };
+    let later = if interval.is_zero() {
+        "as they come".to_owned()
+    } else {
+        format!("at most every {interval:?}")
+    };
     Some(format!(
-        "insights-events: lost {} ({}{status}): {why}. (Shown once; later losses are summarised at most every {interval:?}, and counted in Client::stats.)",
+        "insights-events: lost {} ({}{status}): {why}. (Shown once; later losses are summarised {later}, and counted in Client::stats.)",
         events(loss.events),
         loss.reason,
     ))
@@ -563,6 +571,11 @@ mod tests {
                 &["lost 1 event (reentrant)", "hooks or senders"],
             ),
             (
+                loss(RetriesExhausted, 9, None, "the backend answered 503 (gave up after 3 retries)"),
+                hb(),
+                &["lost 9 events (retries_exhausted): the backend at http://127.0.0.1:18083/v1/events kept failing: the backend answered 503 (gave up after 3 retries)"],
+            ),
+            (
                 loss(RetriesExhausted, 2, None, "the sender panicked"),
                 custom(),
                 &["the memory backend could not be reached: the sender panicked", "reachable"],
@@ -580,6 +593,8 @@ mod tests {
                 assert!(text.contains(w), "row {i}: {w:?} not in {text}");
             }
         }
+        let zero = first_warning(&loss(Overflow, 1, None, "q"), &hb(), Duration::ZERO);
+        assert!(zero.is_some_and(|t| t.contains("summarised as they come")));
         for deliberate in [Sampled, Hook] {
             assert_eq!(
                 first_warning(&loss(deliberate, 1, None, "x"), &hb(), minute),
