@@ -117,6 +117,7 @@ pub struct Config {
     pub(crate) block_on_response: bool,
     pub(crate) response_queue_size: usize,
     pub(crate) drop_timeout: Duration,
+    pub(crate) loss_summary_interval: Duration,
     pub(crate) params_filter: ParamsFilter,
     pub(crate) before_event: Vec<BeforeEvent>,
     pub(crate) fields: Fields,
@@ -189,6 +190,7 @@ impl Config {
             block_on_response: false,
             response_queue_size: 1_000,
             drop_timeout: Duration::from_secs(2),
+            loss_summary_interval: Duration::from_secs(60),
             params_filter: ParamsFilter::default(),
             before_event: Vec::new(),
             fields: Fields::new(),
@@ -236,7 +238,8 @@ impl Config {
             c.api_key = Some(Secret::new(v.trim().to_owned()));
         }
         if let Some(v) = get("HONEYBADGER_ENDPOINT") {
-            c.endpoint = parse_url("HONEYBADGER_ENDPOINT", &v)?;
+            c.endpoint = base_url(Service::Honeybadger, &v)
+                .map_err(|why| invalid_env("HONEYBADGER_ENDPOINT", &v, &why))?;
         }
         if let Some(v) = get("HONEYBADGER_EVENTS_BATCH_SIZE") {
             c.batch_size = Some(parse_num(
@@ -268,7 +271,8 @@ impl Config {
             c.honeycomb_dataset = v;
         }
         if let Some(v) = get("HONEYCOMB_API_HOST") {
-            c.honeycomb_api_host = parse_url("HONEYCOMB_API_HOST", &v)?;
+            c.honeycomb_api_host = base_url(Service::Honeycomb, &v)
+                .map_err(|why| invalid_env("HONEYCOMB_API_HOST", &v, &why))?;
         }
         if let Some(v) = get("HONEYCOMB_SAMPLE_RATE") {
             c.honeycomb_sample_rate = parse_num("HONEYCOMB_SAMPLE_RATE", &v, 1, u32::MAX as u64)?;
@@ -313,8 +317,11 @@ impl Config {
         self
     }
 
-    /// The Honeybadger endpoint (default `https://api.honeybadger.io`);
-    /// events go to `{endpoint}/v1/events`.
+    /// The Honeybadger endpoint: the base URL (default
+    /// `https://api.honeybadger.io`); events go to `{endpoint}/v1/events`.
+    /// The full events URL (`…/v1/events`) is understood as its base; any
+    /// other path, a query or a fragment is refused when the client is
+    /// built, with an error saying what to write.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = url.into();
         self
@@ -333,7 +340,10 @@ impl Config {
         self
     }
 
-    /// The Honeycomb API host (default `https://api.honeycomb.io`).
+    /// The Honeycomb API host (default `https://api.honeycomb.io`); events
+    /// go to `{api_host}/1/batch/{dataset}`. A path (such as
+    /// `/1/batch/<dataset>`), a query or a fragment is refused when the
+    /// client is built: the dataset is [`Config::honeycomb_dataset`].
     pub fn honeycomb_api_host(mut self, url: impl Into<String>) -> Self {
         self.honeycomb_api_host = url.into();
         self
@@ -432,6 +442,16 @@ impl Config {
         drop_timeout: Duration
     );
     setter!(
+        /// The shortest time between two summaries of lost events (default
+        /// 60 s). The first event given up on for each reason (refused,
+        /// unreachable backend, bad key, too large, invalid, queue full,
+        /// closed) is warned about at once, naming the cause, the endpoint
+        /// and the fix; later losses are counted and summarised (counts by
+        /// reason) at most this often, and at close. Zero summarises every
+        /// later loss.
+        loss_summary_interval: Duration
+    );
+    setter!(
         /// The params filter (default: honeybadger-python's keys).
         params_filter: ParamsFilter
     );
@@ -511,6 +531,7 @@ impl Config {
             max_event_bytes: self.max_event_bytes,
             max_in_flight: self.max_in_flight,
             drop_timeout: self.drop_timeout,
+            loss_summary_interval: self.loss_summary_interval,
             policy: Policy {
                 before_event: self.before_event.clone(),
                 params_filter: self.params_filter.clone(),
@@ -595,14 +616,18 @@ impl Config {
                 ),
             );
         }
-        for (setting, url) in [
-            ("endpoint", &self.endpoint),
-            ("honeycomb_api_host", &self.honeycomb_api_host),
+        for (setting, service, url) in [
+            ("endpoint", Service::Honeybadger, &self.endpoint),
+            (
+                "honeycomb_api_host",
+                Service::Honeycomb,
+                &self.honeycomb_api_host,
+            ),
         ] {
-            if !is_http_url(url) {
+            if let Err(why) = base_url(service, url) {
                 return Err(ConfigError::Invalid {
                     setting,
-                    reason: format!("{url:?} is not an http:// or https:// URL with a host"),
+                    reason: format!("{url:?}: {why}"),
                 });
             }
         }
@@ -641,21 +666,29 @@ impl Config {
 impl HoneybadgerSender {
     /// A sender for the key and endpoint of `config`.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        Self::with_settings(
-            config.api_key.as_ref(),
-            &config.endpoint,
-            config.retry_policy(),
-        )
+        let base = base_url(Service::Honeybadger, &config.endpoint).map_err(|why| {
+            ConfigError::Invalid {
+                setting: "endpoint",
+                reason: format!("{:?}: {why}", config.endpoint),
+            }
+        })?;
+        Self::with_settings(config.api_key.as_ref(), &base, config.retry_policy())
     }
 }
 
 impl HoneycombSender {
     /// A sender for the write key, dataset and API host of `config`.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        let host = base_url(Service::Honeycomb, &config.honeycomb_api_host).map_err(|why| {
+            ConfigError::Invalid {
+                setting: "honeycomb_api_host",
+                reason: format!("{:?}: {why}", config.honeycomb_api_host),
+            }
+        })?;
         Self::with_settings(
             config.honeycomb_write_key.as_ref(),
             &config.honeycomb_dataset,
-            &config.honeycomb_api_host,
+            &host,
             config.retry_policy(),
         )
     }
@@ -696,20 +729,54 @@ fn parse_secs(var: &'static str, v: &str) -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs_f64(s))
 }
 
-/// Whether `v` is an `http://` or `https://` URL with a host.
-fn is_http_url(v: &str) -> bool {
-    reqwest::Url::parse(v).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    })
+/// The services whose URL is a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    /// `HONEYBADGER_ENDPOINT`: events go to `<base>/v1/events`.
+    Honeybadger,
+    /// `HONEYCOMB_API_HOST`: events go to `<host>/1/batch/<dataset>`.
+    Honeycomb,
 }
 
-fn parse_url(var: &'static str, v: &str) -> Result<String, ConfigError> {
-    let v = v.trim();
-    match reqwest::Url::parse(v) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
-            Ok(v.trim_end_matches('/').to_owned())
+/// The base URL events go under, from the URL given for `service`; or,
+/// when it cannot be used, what to write instead. A Honeybadger endpoint
+/// given as the full events URL (`…/v1/events`, with or without a
+/// trailing slash) is understood as its base; any other path, a query or
+/// a fragment is refused, for either service (a Honeycomb host with the
+/// dataset in its path too: the dataset is its own setting, which the URL
+/// would silently override).
+fn base_url(service: Service, given: &str) -> Result<String, String> {
+    let v = given.trim();
+    let url = match reqwest::Url::parse(v) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            u
         }
-        _ => Err(invalid_env(var, v, "expected an http:// or https:// URL")),
+        _ => return Err("not an http:// or https:// URL with a host".to_owned()),
+    };
+    let give = match service {
+        Service::Honeybadger => "give the base URL, such as \"https://api.honeybadger.io\"; events are posted to <base>/v1/events",
+        Service::Honeycomb => "give the host only, such as \"https://api.honeycomb.io\"; events are posted to <host>/1/batch/<HONEYCOMB_DATASET>",
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("no query or fragment: {give}"));
+    }
+    let path = url.path();
+    if path.is_empty() || path == "/" {
+        return Ok(v.trim_end_matches('/').to_owned());
+    }
+    match service {
+        Service::Honeybadger if path.trim_end_matches('/') == "/v1/events" => {
+            let mut base = url.clone();
+            base.set_path("");
+            Ok(base.as_str().trim_end_matches('/').to_owned())
+        }
+        Service::Honeycomb if path.starts_with("/1/batch/") || path.starts_with("/1/events/") => Err(
+            "the dataset is its own setting: give the host only, such as \"https://api.honeycomb.io\", and the dataset in HONEYCOMB_DATASET (Config::honeycomb_dataset); events are posted to <host>/1/batch/<HONEYCOMB_DATASET>".to_owned(),
+        ),
+        _ => Err(give.to_owned()),
     }
 }
 
@@ -811,6 +878,94 @@ mod tests {
             .request_timeout(Duration::ZERO)
             .validate()
             .is_err());
+    }
+
+    /// What each URL given for a service becomes, or why it is refused.
+    #[test]
+    fn base_url_table() {
+        use Service::*;
+        let ok = |s: &str| Ok::<String, &str>(s.to_owned());
+        let rows: &[(Service, &str, Result<String, &str>)] = &[
+            (Honeybadger, "https://api.honeybadger.io", ok("https://api.honeybadger.io")),
+            (Honeybadger, " https://api.honeybadger.io/ ", ok("https://api.honeybadger.io")),
+            (Honeybadger, "http://127.0.0.1:18083/v1/events", ok("http://127.0.0.1:18083")),
+            (Honeybadger, "http://127.0.0.1:18083/v1/events/", ok("http://127.0.0.1:18083")),
+            (Honeybadger, "https://api.honeybadger.io/v1/events", ok("https://api.honeybadger.io")),
+            (Honeybadger, "http://[::1]:8080/v1/events", ok("http://[::1]:8080")),
+            (Honeybadger, "http://127.0.0.1:18083/api", Err("give the base URL, such as \"https://api.honeybadger.io\"; events are posted to <base>/v1/events")),
+            (Honeybadger, "http://127.0.0.1:18083/v1", Err("give the base URL")),
+            (Honeybadger, "http://127.0.0.1:18083/v1/events/v1/events", Err("give the base URL")),
+            (Honeybadger, "http://127.0.0.1:18083/v1/events?api_key=x", Err("no query or fragment: give the base URL")),
+            (Honeybadger, "http://127.0.0.1:18083/#top", Err("no query or fragment")),
+            (Honeybadger, "ftp://127.0.0.1", Err("not an http:// or https:// URL")),
+            (Honeybadger, "api.honeybadger.io", Err("not an http:// or https:// URL")),
+            (Honeycomb, "https://api.honeycomb.io/", ok("https://api.honeycomb.io")),
+            (Honeycomb, "https://api.eu1.honeycomb.io", ok("https://api.eu1.honeycomb.io")),
+            (Honeycomb, "https://api.honeycomb.io/1/batch/prod", Err("the dataset is its own setting: give the host only, such as \"https://api.honeycomb.io\", and the dataset in HONEYCOMB_DATASET")),
+            (Honeycomb, "https://api.honeycomb.io/1/events/prod", Err("HONEYCOMB_DATASET")),
+            (Honeycomb, "https://api.honeycomb.io/1/batch", Err("give the host only")),
+            (Honeycomb, "https://api.honeycomb.io/v1/events", Err("give the host only")),
+            (Honeycomb, "https://api.honeycomb.io/?x=1", Err("no query or fragment: give the host only")),
+        ];
+        for (i, (service, given, want)) in rows.iter().enumerate() {
+            let got = base_url(*service, given);
+            match (want, &got) {
+                (Ok(w), Ok(g)) => assert_eq!(w, g, "row {i}: {given}"),
+                (Err(w), Err(g)) => assert!(g.contains(w), "row {i}: {given}: {g}"),
+                _ => panic!("row {i}: {given}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    /// A refused URL is refused from the environment (naming the variable)
+    /// and from code when the client is built (naming the setting), with
+    /// what to write; the full events URL is understood in both.
+    #[test]
+    fn an_endpoint_with_a_path_is_understood_or_refused_with_what_to_write() {
+        let c = env(&[("HONEYBADGER_ENDPOINT", "http://127.0.0.1:18083/v1/events")]).unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:18083");
+        let e = env(&[("HONEYBADGER_ENDPOINT", "http://127.0.0.1:18083/api")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid HONEYBADGER_ENDPOINT=\"http://127.0.0.1:18083/api\": give the base URL, such as \"https://api.honeybadger.io\"; events are posted to <base>/v1/events"
+        );
+        let e = env(&[(
+            "HONEYCOMB_API_HOST",
+            "https://api.honeycomb.io/1/batch/prod",
+        )])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("HONEYCOMB_API_HOST") && e.contains("HONEYCOMB_DATASET"),
+            "{e}"
+        );
+        let set = Config::new()
+            .api_key("hbp_secret_key")
+            .endpoint("http://127.0.0.1:1/v1/events/");
+        assert!(set.validate().is_ok());
+        assert!(HoneybadgerSender::new(&set).is_ok());
+        let e = Config::new()
+            .api_key("hbp_secret_key")
+            .endpoint("http://127.0.0.1:1/api")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("endpoint") && e.contains("give the base URL"),
+            "{e}"
+        );
+        assert!(!e.contains("hbp_secret_key"));
+        let e = Config::new()
+            .honeycomb_api_host("https://api.honeycomb.io/1/batch/prod")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("honeycomb_api_host") && e.contains("HONEYCOMB_DATASET"),
+            "{e}"
+        );
     }
 
     /// Every out-of-range setting is refused when the client is built, with

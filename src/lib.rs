@@ -122,7 +122,7 @@ pub use crate::config::{
     Backend, Config, DynamicField, DEFAULT_ENDPOINT, DEFAULT_HONEYCOMB_API_HOST, MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
 };
-pub use crate::core::{FlushOutcome, Stats};
+pub use crate::core::{FlushOutcome, Lost, Stats};
 pub use crate::error::{ConfigError, SendError};
 pub use crate::model::erased::JsonFieldMut;
 pub use crate::model::event::Event;
@@ -139,7 +139,7 @@ pub use crate::transport::secret::Secret;
 /// trait that backends implement, the backends this crate ships, the encoded
 /// [`Batch`](transmission::Batch) they receive, and what the core reports.
 pub mod transmission {
-    pub use crate::core::{FlushOutcome, Stats};
+    pub use crate::core::{FlushOutcome, Lost, Stats};
     pub use crate::encode::batch::{
         encode_event, encode_into, format_timestamp, write_timestamp, Batch, WireFormat,
     };

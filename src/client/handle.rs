@@ -384,13 +384,16 @@ impl Client {
     /// Waits until every event sent before this call has been delivered or
     /// has failed for good, or `timeout` passes. Safe to call from any
     /// thread, including inside an async runtime (it blocks that thread).
+    /// The outcome also says what was lost since the previous flush or
+    /// close: only [`FlushOutcome::all_delivered`] means nothing was.
     pub fn flush(&self, timeout: Duration) -> FlushOutcome {
         self.inner.core().flush_until(deadline_after(timeout))
     }
 
     /// Stops accepting events, delivers what it can within `timeout` (one
     /// total deadline), and stops the worker. Later sends return
-    /// [`SendError::Closed`].
+    /// [`SendError::Closed`]. The outcome says what was lost since the
+    /// previous flush (see [`FlushOutcome`]).
     pub fn close(&self, timeout: Duration) -> FlushOutcome {
         self.inner.core().close(timeout)
     }
@@ -437,10 +440,7 @@ impl Client {
             .spawn(move || {
                 let _ = tx.send(wait());
             });
-        let unknown = || FlushOutcome {
-            completed: false,
-            pending: (self.inner.core().queue_len() as u64).max(1),
-        };
+        let unknown = || FlushOutcome::new(false, (self.inner.core().queue_len() as u64).max(1));
         if spawned.is_err() {
             return unknown();
         }

@@ -3,7 +3,7 @@
 //! bounded queue), packs typed events into the spool, and accounts for
 //! what the queue cannot take. `flush` and `close` are in `core::control`.
 //!
-//! Part of `core` (layer 6); uses `core::{fast, shared, stats, worker,
+//! Part of `core` (layer 6); uses `core::{fast, loss, shared, stats, worker,
 //! settings}`, `transport`, `encode`, `model`, `error`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::fast::slots::{
     self as local, Chunk, Pending, Placed, Slot, SlotState, ThreadBuffers, MAX_CHUNK,
 };
+use super::loss::{Destination, LossLog};
 use super::settings::CoreSettings;
 use super::shared::Shared;
 use super::stats::Counter;
@@ -65,7 +66,6 @@ pub(crate) struct Transmission {
     packing: bool,
     /// Events a thread gathers before handing them to the queue.
     chunk: usize,
-    capacity: usize,
     pub(super) closed: AtomicBool,
     /// A `close` from outside the crate's threads has begun (it waits,
     /// counts what is left and ends the responses stream; once).
@@ -85,15 +85,23 @@ impl Transmission {
         let queue_chunks = (config.max_queue_size / chunk).max(1);
         let (queue, queue_rx) = channel::bounded(queue_chunks);
         let (control, control_rx) = channel::unbounded();
+        let losses = LossLog::new(
+            Destination {
+                sender: sender.name(),
+                url: sender.destination(),
+                queue_capacity: config.max_queue_size,
+            },
+            config.loss_summary_interval,
+        );
         let (shared, wake_rx) = Shared::new(
             queue_chunks,
             config.response_queue_size,
             config.block_on_response,
+            losses,
         );
         let shared = Arc::new(shared);
         let block_on_send = config.block_on_send;
         let packing = config.policy.before_event.is_empty();
-        let capacity = config.max_queue_size;
         let worker = Worker::new(
             config,
             sender,
@@ -116,7 +124,6 @@ impl Transmission {
             block_on_send,
             packing,
             chunk,
-            capacity,
             closed: AtomicBool::new(false),
             full_close: AtomicBool::new(false),
             worker: Mutex::new(Some(handle)),
@@ -433,9 +440,12 @@ impl Transmission {
                 let n = chunk.events.len as u64;
                 self.shared.taken_from_queue.fetch_add(n, Ordering::AcqRel);
                 self.shared.stats.add(Counter::Received, n);
-                for (metadata, at) in chunk.events.into_meta() {
-                    self.drop_closed(metadata, at, "client closed before the event was queued");
-                }
+                self.shared.drop_many(
+                    DropReason::Closed,
+                    chunk.events.into_meta(),
+                    "client closed before the event was queued",
+                    false,
+                );
                 Err(SendError::Closed)
             }
         }
@@ -482,11 +492,10 @@ impl Transmission {
         }
     }
 
-    /// Counts an event the full queue could not take.
+    /// Counts an event the full queue could not take (the first is
+    /// warned about, later ones summarised: `core::loss`).
     fn overflow(&self, metadata: Option<Value>, at: SystemTime) -> SendError {
         if super::own_thread::is_own() {
-            // No warning: the crate's own warning would come back here
-            // through a tracing layer that sends.
             self.shared.drop_event(
                 DropReason::Reentrant,
                 metadata,
@@ -496,12 +505,6 @@ impl Transmission {
             );
             return SendError::QueueFull;
         }
-        if !self.shared.overflow_warned.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                capacity = self.capacity,
-                "insights-events: queue full, dropping events (counted in stats.dropped_overflow; this warning is shown once)"
-            );
-        }
         self.shared.drop_event(
             DropReason::Overflow,
             metadata,
@@ -510,11 +513,6 @@ impl Transmission {
             false,
         );
         SendError::QueueFull
-    }
-
-    pub(super) fn drop_closed(&self, metadata: Option<Value>, at: SystemTime, why: &str) {
-        self.shared
-            .drop_event(DropReason::Closed, metadata, at, why.to_owned(), false);
     }
 
     /// Counts an event refused because the client is closed.

@@ -5,10 +5,11 @@
 //! `flush` and `close`, [`worker`] the
 //! thread that prepares, encodes and batches, [`shared`] the state both
 //! sides see (in-flight batches, the responses stream, wake-ups),
-//! [`stats`] the counters, and [`fast`] the whole fast path (per-thread
+//! [`stats`] the counters, [`loss`] what is said and reported of
+//! events given up on, and [`fast`] the whole fast path (per-thread
 //! slots and spools, block reuse, the clock).
 //! May use: `transport`, `pipeline`, `schema`, `encode`, `model`, `json`,
-//! `error`; never `client` or `config` (settings come in as
+//! `error`, `notice`; never `client` or `config` (settings come in as
 //! [`settings::CoreSettings`]).
 
 pub(crate) mod control;
@@ -16,6 +17,7 @@ pub(crate) mod fast;
 pub(crate) mod fork;
 pub(crate) mod handle;
 pub(crate) mod inflight;
+pub(crate) mod loss;
 pub(crate) mod own_thread;
 pub(crate) mod settings;
 pub(crate) mod shared;
@@ -23,4 +25,5 @@ pub(crate) mod stats;
 pub(crate) mod worker;
 
 pub use self::inflight::FlushOutcome;
+pub use self::loss::Lost;
 pub use self::stats::Stats;

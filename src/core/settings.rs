@@ -31,6 +31,9 @@ pub(crate) struct CoreSettings {
     /// How long the worker delivers what is left when the last handle is
     /// gone without a `close`.
     pub(crate) drop_timeout: Duration,
+    /// The shortest time between two summaries of lost events (the first
+    /// loss of each reason is warned about at once).
+    pub(crate) loss_summary_interval: Duration,
     /// Hooks, params filters and client-wide fields.
     pub(crate) policy: Policy,
 }

@@ -2,8 +2,8 @@
 //! counters, the in-flight table, the responses stream, the slot registry,
 //! and the wake-ups between callers and the worker.
 //!
-//! Part of `core` (layer 6); uses `core::{fast, inflight, stats}`,
-//! `transport` (it implements [`Report`]) and `model`.
+//! Part of `core` (layer 6); uses `core::{fast, inflight, loss, stats}`,
+//! `transport` (it implements [`Report`]), `model` and `notice`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -13,9 +13,11 @@ use crossbeam_channel::{self as channel, TrySendError};
 use serde_json::Value;
 
 use super::fast::slots::{Chunk, Registry, SlotOwner};
-use super::inflight::InFlight;
+use super::inflight::{EventMeta, InFlight};
+use super::loss::{Loss, LossLog, Lost};
 use super::stats::{Counter, Counters};
 use crate::model::response::{DropReason, Response};
+use crate::notice;
 use crate::transport::Report;
 
 /// State shared by callers, the worker and the send tasks.
@@ -35,7 +37,10 @@ pub(crate) struct Shared {
     /// The deadline of a `close` under way: past it, the worker sends
     /// nothing more and counts what is left as dropped.
     pub(crate) close_deadline: Mutex<Option<Instant>>,
-    pub(crate) overflow_warned: AtomicBool,
+    /// What a person is told of events given up on.
+    pub(crate) losses: LossLog,
+    /// The losses counted when the last `flush` or `close` returned.
+    flushed_lost: Mutex<Lost>,
     /// Every thread's send slot.
     pub(crate) slots: Registry,
     /// Events put on the queue (in chunks) by callers, ever.
@@ -63,6 +68,7 @@ impl Shared {
         queue_chunks: usize,
         responses: usize,
         block_on_response: bool,
+        losses: LossLog,
     ) -> (Self, channel::Receiver<()>) {
         let (wake, wake_rx) = channel::bounded(1);
         let (responses, responses_rx) = channel::bounded(responses);
@@ -76,7 +82,8 @@ impl Shared {
             block_on_response,
             abort: AtomicBool::new(false),
             close_deadline: Mutex::new(None),
-            overflow_warned: AtomicBool::new(false),
+            losses,
+            flushed_lost: Mutex::new(Lost::default()),
             slots: Registry::default(),
             handed_off: AtomicU64::new(0),
             taken_from_queue: AtomicU64::new(0),
@@ -189,13 +196,55 @@ impl Shared {
             .take();
     }
 
-    /// Counts a dropped event and reports it (no response for sampling).
+    /// Counts a dropped event, publishes its response (none for sampling),
+    /// and tells a person (see [`Shared::report_loss`]).
     pub(crate) fn drop_event(
         &self,
         reason: DropReason,
         metadata: Option<Value>,
         at: SystemTime,
         error: String,
+        may_block: bool,
+    ) {
+        self.count_drop(reason, metadata, at, &error, may_block);
+        self.report_loss(&Loss {
+            reason,
+            events: 1,
+            status: None,
+            error: Some(&error),
+        });
+    }
+
+    /// [`Shared::drop_event`] for many events at once: one report for all.
+    pub(crate) fn drop_many(
+        &self,
+        reason: DropReason,
+        events: impl IntoIterator<Item = EventMeta>,
+        error: &str,
+        may_block: bool,
+    ) {
+        let mut n = 0;
+        for (metadata, at) in events {
+            n += 1;
+            self.count_drop(reason, metadata, at, error, may_block);
+        }
+        self.report_loss(&Loss {
+            reason,
+            events: n,
+            status: None,
+            error: Some(error),
+        });
+    }
+
+    /// Counts a dropped event and publishes its response (none for
+    /// sampling), telling nobody: for drops under a lock, which the next
+    /// summary reports.
+    fn count_drop(
+        &self,
+        reason: DropReason,
+        metadata: Option<Value>,
+        at: SystemTime,
+        error: &str,
         may_block: bool,
     ) {
         self.stats.drop_event(reason, 1);
@@ -206,12 +255,58 @@ impl Shared {
                     status_code: None,
                     duration,
                     metadata,
-                    error: Some(error),
+                    error: Some(error.to_owned()),
                     reason: Some(reason),
                 },
                 may_block,
             );
         }
+    }
+
+    /// Tells a person of a loss already counted: its reason's first
+    /// warning, or the summary if one is due (see `core::loss`). Call it
+    /// with no lock held: the warning may reach a tracing layer that sends.
+    pub(crate) fn report_loss(&self, loss: &Loss<'_>) {
+        Self::guarded(|| {
+            let said = self.losses.record(loss, &self.stats);
+            if said.is_none() && self.losses.arm() {
+                // Not said yet: the parked worker sets a timer for the
+                // summary, so it comes even if nothing else happens.
+                self.wake_worker();
+            }
+            said
+        });
+    }
+
+    /// The summary of losses not reported yet: if one is due, or `force`
+    /// (at close, the last chance).
+    pub(crate) fn report_due(&self, force: bool) {
+        Self::guarded(|| self.losses.due(Instant::now(), &self.stats, force));
+    }
+
+    /// Shows what `say` returns, unless this thread is already showing a
+    /// warning of the crate's (a subscriber that sends, and loses that
+    /// event, does not make the crate warn inside its own warning).
+    fn guarded(say: impl FnOnce() -> Option<String>) {
+        thread_local! {
+            static WARNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if WARNING.try_with(|w| w.replace(true)).unwrap_or(true) {
+            return;
+        }
+        if let Some(text) = say() {
+            notice::warn(&text);
+        }
+        let _ = WARNING.try_with(|w| w.set(false));
+    }
+
+    /// The losses since the last call (the previous `flush` or `close`).
+    pub(crate) fn take_lost(&self) -> Lost {
+        let now = Lost::counted(&self.stats);
+        let mut mark = self.flushed_lost.lock().unwrap_or_else(|e| e.into_inner());
+        let lost = now.since(&mark);
+        *mark = now;
+        lost
     }
 }
 
@@ -225,12 +320,13 @@ impl SlotOwner for Shared {
     }
 
     fn drop_stranded(&self, metadata: Option<Value>, at: SystemTime) {
+        // Under the slot's lock: counted, and reported by the next summary.
         self.stats.add(Counter::Received, 1);
-        self.drop_event(
+        self.count_drop(
             DropReason::Closed,
             metadata,
             at,
-            "client closed before the event was sent".into(),
+            "client closed before the event was sent",
             false,
         );
     }

@@ -53,6 +53,11 @@ impl Counters {
         self.dropped[reason.index()].fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Events dropped for `reason` so far.
+    pub(crate) fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason.index()].load(Ordering::Relaxed)
+    }
+
     pub(crate) fn snapshot(&self, queue_len: usize) -> Stats {
         let d = |r: DropReason| self.dropped[r.index()].load(Ordering::Relaxed);
         let enqueued = self.get(Counter::Received) + queue_len as u64;

@@ -5,9 +5,9 @@
 //! decided by [`Policy::prepare`](crate::pipeline::prepare::Policy::prepare);
 //! the worker carries it out.
 //!
-//! Part of `core` (layer 6); uses `core::{fast, inflight, shared, stats,
-//! settings}` (whose `policy` is `pipeline`'s), `transport`, `encode`,
-//! `model`.
+//! Part of `core` (layer 6); uses `core::{fast, inflight, loss, shared,
+//! stats, settings}` (whose `policy` is `pipeline`'s), `transport`, `encode`,
+//! `model`, `notice`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::fast::slots::{Chunk, SPOOL_RECHECK};
 use super::inflight::EventMeta;
+use super::loss::Loss;
 use super::settings::CoreSettings;
 use super::shared::Shared;
 use super::stats::Counter;
@@ -167,6 +168,19 @@ impl Worker {
                 self.shared.idle.store(false, Ordering::SeqCst);
                 continue;
             }
+            // Losses not reported yet are summarised when their summary is
+            // due, even if nothing happens after them: a loss after the
+            // disarm wakes the worker, one before it is seen here.
+            self.shared.losses.disarm();
+            self.shared.report_due(false);
+            let wait = match self
+                .shared
+                .losses
+                .next_due(Instant::now(), &self.shared.stats)
+            {
+                Some(due) => wait.min(due.max(Duration::from_millis(1))),
+                None => wait,
+            };
             select! {
                 recv(self.queue) -> msg => match msg {
                     Ok(chunk) => { self.take_chunk(chunk, true); }
@@ -325,13 +339,12 @@ impl Worker {
         }
         self.runtime.shutdown_timeout(Duration::ZERO);
         let left = std::mem::take(&mut self.shared.in_flight().batches);
-        for meta in left.into_values() {
-            for (metadata, at) in meta {
-                let why = "client closed before the backend answered".to_owned();
-                self.shared
-                    .drop_event(DropReason::Closed, metadata, at, why, false);
-            }
-        }
+        self.shared.drop_many(
+            DropReason::Closed,
+            left.into_values().flatten(),
+            "client closed before the backend answered",
+            false,
+        );
         self.shared.in_flight_changed.notify_all();
         if let Some(reply) = reply {
             let _ = reply.send(());
@@ -350,7 +363,7 @@ impl Worker {
             shared.stats.add(Counter::HookPanics, 1);
             if !*warned {
                 *warned = true;
-                tracing::warn!("insights-events: a before_event hook panicked; the event was sent as it was (counted in stats.hook_panics; shown once)");
+                crate::notice::warn("insights-events: a before_event hook panicked; the event was sent as it was (counted in stats.hook_panics; shown once)");
             }
         });
         if let Err(rejected) = prepared {
@@ -442,11 +455,12 @@ impl Worker {
             while g.batches.len() >= self.config.max_in_flight {
                 if self.shared.past_close_deadline() {
                     drop(g);
-                    for (metadata, at) in meta {
-                        let why = "client closed before the event was sent".to_owned();
-                        self.shared
-                            .drop_event(DropReason::Closed, metadata, at, why, false);
-                    }
+                    self.shared.drop_many(
+                        DropReason::Closed,
+                        meta,
+                        "client closed before the event was sent",
+                        false,
+                    );
                     return;
                 }
                 g = self
@@ -495,6 +509,9 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
     let now = SystemTime::now();
     let mut outcomes = outcomes.into_iter();
     let mut sent = 0;
+    // Per reason: the events lost, and the first one's status and error
+    // (for the warning).
+    let mut lost: Vec<(DropReason, u64, Option<u16>, Option<String>)> = Vec::new();
     let mut responses = Vec::with_capacity(if respond { meta.len() } else { 0 });
     for (metadata, at) in meta {
         let o = outcomes.next().unwrap_or_else(|| {
@@ -506,9 +523,13 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
         });
         match o.reason {
             None if o.error.is_none() => sent += 1,
-            reason => shared
-                .stats
-                .drop_event(reason.unwrap_or(DropReason::Rejected), 1),
+            reason => {
+                let reason = reason.unwrap_or(DropReason::Rejected);
+                match lost.iter_mut().find(|l| l.0 == reason) {
+                    Some(l) => l.1 += 1,
+                    None => lost.push((reason, 1, o.status, o.error.clone())),
+                }
+            }
         }
         if respond {
             let duration = now.duration_since(at).unwrap_or_default();
@@ -526,8 +547,20 @@ fn complete(shared: &Shared, id: u64, outcomes: Vec<Outcome>) {
         shared.respond_all(responses, true);
     }
     shared.stats.add(Counter::Sent, sent);
-    // Only now may a flush waiting for this batch return (its stats and
-    // responses are out).
+    // Counted per reason at once, so a summary never shows half a batch.
+    for &(reason, events, ..) in &lost {
+        shared.stats.drop_event(reason, events);
+    }
+    for (reason, events, status, error) in &lost {
+        shared.report_loss(&Loss {
+            reason: *reason,
+            events: *events,
+            status: *status,
+            error: error.as_deref(),
+        });
+    }
+    // Only now may a flush waiting for this batch return (its stats,
+    // responses and warnings are out).
     shared.in_flight().completing.remove(&id);
     shared.in_flight_changed.notify_all();
 }

@@ -81,6 +81,9 @@ impl Sender for HoneybadgerSender {
     fn format(&self) -> WireFormat {
         WireFormat::Ndjson
     }
+    fn destination(&self) -> Option<String> {
+        self.http.destination()
+    }
     fn send(&self, batch: Batch, ctx: SendContext) -> BoxFuture<Vec<Outcome>> {
         Box::pin(self.http.clone().deliver(batch, ctx))
     }

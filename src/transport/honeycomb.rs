@@ -145,6 +145,9 @@ impl Sender for HoneycombSender {
     fn format(&self) -> WireFormat {
         WireFormat::HoneycombBatch
     }
+    fn destination(&self) -> Option<String> {
+        self.http.destination()
+    }
     fn send(&self, batch: Batch, ctx: SendContext) -> BoxFuture<Vec<Outcome>> {
         Box::pin(self.http.clone().deliver(batch, ctx))
     }

@@ -7,7 +7,7 @@
 //! Part of `transport` (layer 5); uses `transport::{compress, policy}`,
 //! `encode`, `model`, `error`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -51,7 +51,6 @@ pub(crate) struct HttpSender<E> {
     url: Option<reqwest::Url>,
     /// Unix millis until which sending is paused after a 401/403.
     paused_until: AtomicU64,
-    auth_warned: AtomicBool,
 }
 
 impl<E: Endpoint> HttpSender<E> {
@@ -68,8 +67,12 @@ impl<E: Endpoint> HttpSender<E> {
             url: reqwest::Url::parse(endpoint.url()).ok(),
             endpoint,
             paused_until: AtomicU64::new(0),
-            auth_warned: AtomicBool::new(false),
         })
+    }
+
+    /// The endpoint, as warnings show it (see [`shown_url`]).
+    pub(crate) fn destination(&self) -> Option<String> {
+        self.url.as_ref().map(shown_url)
     }
 
     pub(crate) async fn deliver(self: Arc<Self>, batch: Batch, ctx: SendContext) -> Vec<Outcome> {
@@ -159,9 +162,7 @@ impl<E: Endpoint> HttpSender<E> {
                 Decision::Unauthorized { pause } => {
                     let until = now_millis() + pause.as_millis() as u64;
                     self.paused_until.store(until, Ordering::Relaxed);
-                    if !self.auth_warned.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(status, "insights-events: the backend refused the API key; sending is paused (shown once)");
-                    }
+                    // The core warns (once) of the events lost.
                     let msg = format!("{error}: check the API key");
                     return vec![Outcome::failed(status, DropReason::Unauthorized, msg); n];
                 }
@@ -170,14 +171,17 @@ impl<E: Endpoint> HttpSender<E> {
                         Some(r) => r.text().await.unwrap_or_default(),
                         None => String::new(),
                     };
+                    // A body that echoes the request must not carry the key
+                    // into responses and warnings.
+                    let text = redact(&text, self.endpoint.headers());
                     let msg = format!("{error}: {}", truncate(&text, 200));
                     return vec![Outcome::failed(status, DropReason::Rejected, msg); n];
                 }
                 Decision::GiveUp => {
-                    let msg = format!(
-                        "{error} (gave up after {} retries)",
-                        self.policy.max_retries
-                    );
+                    let msg = match self.policy.max_retries {
+                        1 => format!("{error} (gave up after 1 retry)"),
+                        n => format!("{error} (gave up after {n} retries)"),
+                    };
                     return vec![Outcome::failed(None, DropReason::RetriesExhausted, msg); n];
                 }
                 Decision::Retry { wait } => {
@@ -190,6 +194,16 @@ impl<E: Endpoint> HttpSender<E> {
                 }
             }
         }
+    }
+}
+
+/// `scheme://host:port/path`: what a person needs to recognise an
+/// endpoint, without credentials, query or fragment.
+pub(crate) fn shown_url(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port_or_known_default() {
+        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
+        None => format!("{}://{host}{}", url.scheme(), url.path()),
     }
 }
 
@@ -212,6 +226,19 @@ fn describe(e: &reqwest::Error) -> String {
         src = s.source();
     }
     msg
+}
+
+/// `text` with the value of every sensitive header (the key) replaced.
+fn redact(text: &str, headers: &HeaderMap) -> String {
+    let mut out = text.to_owned();
+    for value in headers.values().filter(|v| v.is_sensitive()) {
+        if let Ok(secret) = value.to_str() {
+            if !secret.is_empty() && out.contains(secret) {
+                out = out.replace(secret, "[REDACTED]");
+            }
+        }
+    }
+    out
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -237,4 +264,53 @@ pub(crate) fn secret_header(value: &str, name: &'static str) -> Result<HeaderVal
     })?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_echoes_the_key_is_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert("X-API-Key", secret_header("hbp_s3cret", "api_key").unwrap());
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-ndjson"),
+        );
+        assert_eq!(
+            redact(
+                "bad key hbp_s3cret in X-API-Key: hbp_s3cret (application/x-ndjson)",
+                &headers
+            ),
+            "bad key [REDACTED] in X-API-Key: [REDACTED] (application/x-ndjson)"
+        );
+        assert_eq!(redact("no key here", &headers), "no key here");
+    }
+
+    #[test]
+    fn a_shown_url_has_no_secret_query_or_fragment() {
+        let rows = [
+            (
+                "http://127.0.0.1:18083/v1/events",
+                "http://127.0.0.1:18083/v1/events",
+            ),
+            (
+                "https://api.honeybadger.io/v1/events",
+                "https://api.honeybadger.io:443/v1/events",
+            ),
+            (
+                "http://user:hbp_secret@h.example/v1/events?api_key=hbp_secret#f",
+                "http://h.example:80/v1/events",
+            ),
+            (
+                "http://[::1]:8080/1/batch/ds",
+                "http://[::1]:8080/1/batch/ds",
+            ),
+        ];
+        for (url, want) in rows {
+            let u = reqwest::Url::parse(url).unwrap();
+            assert_eq!(shown_url(&u), want, "{url}");
+        }
+    }
 }

@@ -47,6 +47,13 @@ pub trait Sender: Send + Sync + 'static {
         WireFormat::Ndjson
     }
 
+    /// Where the batches go, for warnings: `scheme://host:port/path`, never
+    /// a key, credentials or a query string. `None` (the default) for a
+    /// sender with no such place; warnings then name the sender.
+    fn destination(&self) -> Option<String> {
+        None
+    }
+
     /// Delivers one batch; resolves to one [`Outcome`] per event, in batch
     /// order. Runs on the core's own runtime; `ctx` reports retries.
     fn send(&self, batch: Batch, ctx: SendContext) -> BoxFuture<Vec<Outcome>>;
