@@ -41,8 +41,10 @@
 //! over every type and a `SCHEMAS` table. [`Config::compile`] prints a
 //! `cargo:warning` for what it skips (a file at the root of the schema
 //! directory, a file that is not `.json`, a folder without schemas, a
-//! directory with none at all) and for an `event_type` const that differs
-//! from the file name.
+//! directory with none at all), for an `event_type` const that differs
+//! from the file name (the type is named after the const), and for a
+//! schema whose event type an earlier folder defines differently. Each
+//! once.
 //!
 //! * **Event type**: the `event_type` property's `const`; without an
 //!   `event_type` property, the file name (`order.placed`). An
@@ -52,10 +54,31 @@
 //!   value)` parses an event as that schema whatever its event type.
 //! * **Type name**: from the event type (`db.query` → `DbQuery`); from the
 //!   file name when the event type is free or shared.
-//! * **Shared event types**: two schemas in a folder may have the same
-//!   `event_type` const when a required `const` property tells them apart
-//!   (heroku's `router` and `postgres` log events, both `logplex`, by
-//!   `proc_id`); `AnyEvent` picks the one whose consts all match.
+//! * **Shared event types**: two schemas may have the same `event_type`
+//!   const when a required `const` property tells them apart (heroku's
+//!   `router` and `postgres` log events, both `logplex`, by `proc_id`);
+//!   `AnyEvent` picks the one whose consts all match.
+//! * **Placing the rest**: an event whose `event_type` no schema fixes goes
+//!   to the schemas without an `event_type` const, by the runtime's
+//!   `insights_events::placing::place`: first by their required consts
+//!   (whatever the event type), then by name patterns: the file name, and
+//!   the globs of an `"x-event-type-pattern"` keyword on the `event_type`
+//!   property (a string or an array), or else each `event_type` example as
+//!   itself and, with three dotted parts or more, with its first part as
+//!   `*` ([`patterns_from_example`]: `my_app.repo.query` → `*.repo.query`).
+//!   Claimed twice alike, an event is an error naming both schemas; not
+//!   claimed, it is `AnyEvent::Unknown`.
+//! * **The same event type in two folders** (folders are read in name
+//!   order): the same schema but for its annotations (`title`,
+//!   `description`, `$id`, `$schema`, `$comment`, `examples`, `x-…`) is one
+//!   type, the first folder's, re-exported by the later one's module; both
+//!   names parse as it, both `SCHEMAS` entries share their examples, and no
+//!   warning is given. Schemas told apart by a required const are placed by
+//!   it. Otherwise both types are generated, the first folder's takes the
+//!   events of that type, and one `cargo:warning` names both files.
+//! * **Nested objects** become structs like the event types: `new` takes
+//!   the required fields, each optional one has a setter, and the fields
+//!   are in the schema's order (the order they are written in).
 //! * **`const` properties** other than `event_type` are not struct fields:
 //!   they are written with every event and checked on parsing.
 //! * **Other keys** go to the struct's `extra` map; a top-level
@@ -1354,7 +1377,13 @@ fn can_be_a_file_name(name: &str) -> bool {
 /// `insights_events::placing::patterns_from_example` (the generated
 /// `AnyEvent` and the schemas the runtime loads must place events alike);
 /// a test compares the two.
-#[doc(hidden)]
+///
+/// ```
+/// assert_eq!(
+///     insights_events_codegen::patterns_from_example("my_app.repo.query"),
+///     ["my_app.repo.query", "*.repo.query"]
+/// );
+/// ```
 pub fn patterns_from_example(example: &str) -> Vec<String> {
     let mut out = vec![example.to_owned()];
     if example.split('.').count() >= 3 && !example.starts_with('.') {
