@@ -292,7 +292,8 @@ impl Config {
 
     /// Like [`Config::generate`], and also returns what the generator
     /// noticed but did not fail on: files it skipped, folders without
-    /// schemas, an `event_type` const that differs from the file name.
+    /// schemas, an `event_type` const that differs from the file name, a
+    /// schema whose event type an earlier folder defines differently.
     pub fn generate_with_warnings(&self, schema_dir: impl AsRef<Path>) -> Result<Generated, Error> {
         let loaded = self.load(schema_dir.as_ref())?;
         let inline_send = self.send_methods_file.is_none();
