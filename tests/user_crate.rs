@@ -11,7 +11,10 @@
 //! as warnings; a bad schema fails the build with one line; the published
 //! catalog's edge cases (a shared `event_type` told apart by a const, a free
 //! `event_type`, nullable type arrays, a top-level `additionalProperties`
-//! schema) dispatch and validate (`tests/user-crate/edges/`).
+//! schema) dispatch and validate (`tests/user-crate/edges/`); the whole
+//! published catalog (`../shared/catalog/`) compiles in and every example
+//! places itself (`tests/user-crate/catalog/`); with no schema at all the
+//! generated code compiles without a warning.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -80,8 +83,11 @@ impl UserCrate {
     fn cargo(&self, args: &[&str]) -> Output {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut c = Command::new(cargo);
-        c.args(args)
+        // `--offline` right after the subcommand: anything after a `--`
+        // goes to the program.
+        c.args(&args[..1])
             .arg("--offline")
+            .args(&args[1..])
             .current_dir(&self.dir)
             .env("CARGO_TARGET_DIR", &self.target)
             .env_remove("RUSTFLAGS")
@@ -283,4 +289,92 @@ fn a_users_crate_builds_and_follows_its_schemas() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stdout.contains(" 0 passed"), "{stdout}");
+
+    // 8. The whole published catalog compiles in, without a warning that
+    // is not so (each said once), and places itself: every example
+    // validates and dispatches to its own schema (`user-crate/catalog/`).
+    let catalog = root().join("../shared/catalog");
+    if catalog.is_dir() {
+        for f in ["heroku", "elixir"] {
+            std::fs::remove_dir_all(user.dir.join("schemas").join(f)).unwrap();
+        }
+        user.remove("tests/catalog_edges.rs");
+        let mut folders = 0;
+        for entry in std::fs::read_dir(&catalog).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(
+                    &entry.path(),
+                    &user.dir.join("schemas").join(entry.file_name()),
+                );
+                folders += 1;
+            }
+        }
+        assert_eq!(folders, 8);
+        std::fs::copy(
+            root().join("tests/user-crate/catalog/catalog.rs"),
+            user.dir.join("tests/catalog.rs"),
+        )
+        .unwrap();
+        let out = user.cargo(&["test", "--test", "catalog", "--", "--nocapture"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("catalog: 109 schemas"), "{stdout}");
+        if let Some(line) = stdout.lines().find(|l| l.starts_with("catalog: ")) {
+            println!("{line}");
+        }
+        assert!(!stdout.contains(" 0 passed"), "{stdout}");
+        // The generator's only warnings: two event types whose const cannot
+        // be a file name (`cache_exist?.active_support`), true and said once.
+        let w = warnings(&stderr);
+        assert_eq!(w.len(), 2, "{stderr}");
+        for (file, ty) in [
+            (
+                "cache_exist_predicate.active_support.json",
+                "CacheExistActiveSupport",
+            ),
+            (
+                "exist_fragment_predicate.action_controller.json",
+                "ExistFragmentActionController",
+            ),
+        ] {
+            let line = w
+                .iter()
+                .find(|l| l.contains(file))
+                .unwrap_or_else(|| panic!("{stderr}"));
+            assert!(
+                line.ends_with(&format!(
+                    "the type is named {ty} after the const \"{}\", not after the file name",
+                    file.replace("_predicate", "?").trim_end_matches(".json")
+                )),
+                "{line}"
+            );
+            assert_eq!(stderr.matches(*line).count(), 1, "said twice:\n{stderr}");
+        }
+        // No compiler warning in the user's crate (its generated code).
+        assert!(
+            !stderr.contains("`insights-events-example-custom-schema` ("),
+            "{stderr}"
+        );
+    } else {
+        println!(
+            "note: {} is absent: the catalog step is skipped",
+            catalog.display()
+        );
+    }
+
+    // 9. No schema at all: one warning saying so, and the generated code
+    // compiles without a compiler warning.
+    std::fs::remove_dir_all(user.dir.join("schemas")).unwrap();
+    std::fs::create_dir(user.dir.join("schemas")).unwrap();
+    user.write("src/main.rs", "fn main() {}\n");
+    let stderr = user.build();
+    let w = warnings(&stderr);
+    assert_eq!(w.len(), 1, "{stderr}");
+    assert!(w[0].contains("no schema files found"), "{stderr}");
+    assert!(
+        !stderr.contains("`insights-events-example-custom-schema` ("),
+        "{stderr}"
+    );
 }

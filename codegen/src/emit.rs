@@ -1090,6 +1090,17 @@ pub(crate) fn emit_all(
             " Event types generated from the schemas in `{}/`.",
             ns.folder
         );
+        // A schema that repeats an earlier folder's is that folder's type.
+        let reexports = ns.aliases.iter().map(|a| {
+            let target = &namespaces[a.target.0];
+            let tm = format_ident!("{}", target.module);
+            let tt = format_ident!("{}", target.events[a.target.1].type_name);
+            let doc = format!(
+                " `{}` repeats `{}/{}` (the same schema but for its annotations): it is that folder's type.",
+                a.spec.rel, target.folder, target.events[a.target.1].stem
+            );
+            quote!(#[doc = #doc] pub use super::#tm::#tt;)
+        });
         modules.push(quote! {
             #[doc = #doc]
             #[allow(
@@ -1098,10 +1109,23 @@ pub(crate) fn emit_all(
             pub mod #module {
                 #(#items)*
                 #(#events)*
+                #(#reexports)*
             }
         });
-        for (ev, types) in ns.events.iter().zip(&ns.field_types) {
-            infos.push(schema_info(rt, ns, ev, types));
+        // `SCHEMAS`: this folder's schemas in file order, repeats included.
+        let mut ns_infos: Vec<(&str, TokenStream)> = ns
+            .events
+            .iter()
+            .zip(&ns.field_types)
+            .map(|(ev, types)| (ev.file.as_str(), schema_info(rt, ns, ev, types)))
+            .collect();
+        for a in &ns.aliases {
+            let types = &namespaces[a.target.0].field_types[a.target.1];
+            ns_infos.push((a.spec.file.as_str(), schema_info(rt, ns, &a.spec, types)));
+        }
+        ns_infos.sort_by(|x, y| x.0.cmp(y.0));
+        infos.extend(ns_infos.into_iter().map(|(_, t)| t));
+        for ev in &ns.events {
             let variant = if type_counts[ev.type_name.as_str()] > 1 || ev.type_name == "Unknown" {
                 format!("{}{}", pascal(&ns.module), ev.type_name)
             } else {
@@ -1133,24 +1157,20 @@ pub(crate) fn emit_all(
     // share an event type are told apart by their `const` properties; the
     // first whose consts all match wins (so with no consts, the first
     // namespace in sorted order wins, as before).
+    // Schemas whose event type is free are not in the `match`: they are
+    // placed by `placing::place` (below) when no fixed event type matches.
     let mut order: Vec<String> = Vec::new();
-    for free in [false, true] {
-        for (spec, _) in &specs {
-            if spec.free == free && !order.contains(&spec.event_type) {
-                order.push(spec.event_type.clone());
-            }
+    for (spec, _) in &specs {
+        if !spec.free && !order.contains(&spec.event_type) {
+            order.push(spec.event_type.clone());
         }
     }
-    let dispatch = order.iter().map(|et| {
-        let candidates: Vec<usize> = [false, true]
+    let dispatch: Vec<TokenStream> = order.iter().map(|et| {
+        let candidates: Vec<usize> = specs
             .iter()
-            .flat_map(|free| {
-                specs
-                    .iter()
-                    .enumerate()
-                    .filter(move |(_, (spec, _))| spec.free == *free && spec.event_type == *et)
-                    .map(|(i, _)| i)
-            })
+            .enumerate()
+            .filter(|(_, (spec, _))| !spec.free && spec.event_type == *et)
+            .map(|(i, _)| i)
             .collect();
         let mut body = Vec::new();
         let mut exhaustive = false;
@@ -1196,13 +1216,99 @@ pub(crate) fn emit_all(
         } else {
             quote!(#et => { #(#body)* })
         }
-    });
+    }).collect();
+    // The claims of the schemas without an `event_type` const, for
+    // `placing::place`: their required consts, their name patterns.
+    let claimants: Vec<usize> = (0..specs.len()).filter(|&i| specs[i].0.free).collect();
+    let fallback = if claimants.is_empty() {
+        quote!(_ => Ok(Self::Unknown(map)),)
+    } else {
+        let claims = claimants.iter().map(|&i| {
+            let spec = specs[i].0;
+            let consts = spec.consts.iter().filter(|c| c.required).map(|c| {
+                let (k, j) = (&c.key, &c.json);
+                quote!((#k, #j))
+            });
+            let patterns = &spec.name_patterns;
+            quote! {
+                #rt::placing::Claim {
+                    required_consts: &[#(#consts),*],
+                    name_patterns: &[#(#patterns),*],
+                }
+            }
+        });
+        let names = claimants
+            .iter()
+            .map(|&i| format!("{}/{}", specs[i].1, specs[i].0.stem));
+        let arms = claimants.iter().enumerate().map(|(n, &i)| {
+            let (v, m, t, _) = &variants[i];
+            quote! {
+                #rt::placing::Placed::One(#n) => {
+                    ::serde_json::from_value::<#m::#t>(::serde_json::Value::Object(map)).map(Self::#v)
+                }
+            }
+        });
+        quote! {
+            _ => {
+                /// The schemas without an `event_type` const, as
+                /// `placing::place` sees them (same order as `NAMES`).
+                static CLAIMS: &[#rt::placing::Claim<'static>] = &[#(#claims),*];
+                /// Their `folder/file` names.
+                static NAMES: &[&str] = &[#(#names),*];
+                match #rt::placing::place(CLAIMS, &event_type, &map) {
+                    #(#arms)*
+                    #rt::placing::Placed::Ambiguous(found) => {
+                        let names: Vec<&str> = found.iter().filter_map(|i| NAMES.get(*i).copied()).collect();
+                        Err(::serde_json::Error::custom(format_args!(
+                            "event type \"{}\" is claimed by more than one schema ({}): it is not guessed; parse it as one of them with AnyEvent::from_value_as(name, ..)",
+                            event_type,
+                            names.join(", ")
+                        )))
+                    }
+                    _ => Ok(Self::Unknown(map)),
+                }
+            }
+        }
+    };
+    let dispatch_match = if dispatch.is_empty() && claimants.is_empty() {
+        quote! {
+            let _ = event_type;
+            Ok(Self::Unknown(map))
+        }
+    } else {
+        quote! {
+            match event_type.as_str() {
+                #(#dispatch)*
+                #fallback
+            }
+        }
+    };
     // `from_value_as`: each schema answers to `folder/stem`, `folder::Type`,
     // and (first come) its bare type name and file name.
     // A bare name that two schemas share is nobody's: `check::find_schema`
     // resolves names the same way.
+    // Repeats answer to their own names, as the type they repeat.
+    // (spec, folder, module, variant index)
+    let mut named: Vec<(&EventSpec, &str, &str, usize)> = Vec::new();
+    let mut variant_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for (ni, ns) in namespaces.iter().enumerate() {
+        for (ei, ev) in ns.events.iter().enumerate() {
+            variant_of.insert((ni, ei), named.len());
+            named.push((ev, ns.folder.as_str(), ns.module.as_str(), named.len()));
+        }
+    }
+    for ns in namespaces {
+        for a in &ns.aliases {
+            named.push((
+                &a.spec,
+                ns.folder.as_str(),
+                ns.module.as_str(),
+                variant_of[&a.target],
+            ));
+        }
+    }
     let mut bare_counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (spec, _) in &specs {
+    for (spec, ..) in &named {
         let mut bare = vec![spec.type_name.clone(), spec.stem.clone()];
         bare.dedup();
         for n in bare {
@@ -1211,12 +1317,12 @@ pub(crate) fn emit_all(
     }
     let mut name_arms = Vec::new();
     let mut taken: Vec<String> = Vec::new();
-    for (i, (spec, folder)) in specs.iter().enumerate() {
+    for (spec, folder, module, i) in named {
         let (v, m, t, _) = &variants[i];
         let mut names = Vec::new();
         let qualified = [
             format!("{folder}/{}", spec.stem),
-            format!("{}::{}", m, spec.type_name),
+            format!("{module}::{}", spec.type_name),
             format!("{folder}::{}", spec.type_name),
         ];
         let bare = [spec.type_name.clone(), spec.stem.clone()]
@@ -1234,6 +1340,11 @@ pub(crate) fn emit_all(
             });
         }
     }
+    let no_names = if name_arms.is_empty() {
+        quote!(let _ = value;)
+    } else {
+        TokenStream::new()
+    };
     let et_arms = variants
         .iter()
         .zip(&specs)
@@ -1263,6 +1374,7 @@ pub(crate) fn emit_all(
     Ok(quote! {
         /// Deserializes one field value, naming the field (and the path
         /// inside it) in the error, in JSON's words.
+        #[allow(dead_code)]
         fn __field<T: ::serde::de::DeserializeOwned, E: ::serde::de::Error>(
             name: &str,
             value: ::serde_json::Value,
@@ -1314,6 +1426,7 @@ pub(crate) fn emit_all(
         }
 
         /// Checks the `event_type` value of a typed event.
+        #[allow(dead_code)]
         fn __check_event_type<E: ::serde::de::Error>(
             expected: &str,
             value: ::serde_json::Value,
@@ -1365,10 +1478,7 @@ pub(crate) fn emit_all(
                         )))
                     }
                 };
-                match event_type.as_str() {
-                    #(#dispatch)*
-                    _ => Ok(Self::Unknown(map)),
-                }
+                #dispatch_match
             }
 
             /// Parses a JSON value as the schema called `name`, whatever its
@@ -1379,6 +1489,7 @@ pub(crate) fn emit_all(
             /// rules still apply (a fixed `event_type` must match).
             pub fn from_value_as(name: &str, value: ::serde_json::Value) -> Result<Self, ::serde_json::Error> {
                 use ::serde::de::Error as _;
+                #no_names
                 match name {
                     #(#name_arms)*
                     _ => Err(::serde_json::Error::custom(format_args!(
@@ -1431,4 +1542,192 @@ pub(crate) fn emit_all(
         /// Every generated event type, in namespace then file order.
         pub static SCHEMAS: &[#rt::SchemaInfo] = &[#(#infos),*];
     })
+}
+
+/// The key order of every object schema with `properties` under `v` (the
+/// order typify loses: it sorts them).
+pub(crate) fn property_orders(v: &serde_json::Value, out: &mut Vec<Vec<String>>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Object(props)) = o.get("properties") {
+                out.push(props.keys().cloned().collect());
+            }
+            o.values().for_each(|v| property_orders(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| property_orders(v, out)),
+        _ => {}
+    }
+}
+
+/// What a typify struct field's `#[serde(..)]` attributes say.
+#[derive(Default)]
+struct SerdeField {
+    rename: Option<String>,
+    default: bool,
+    flatten: bool,
+    deserialize_with: bool,
+}
+
+fn serde_field(attrs: &[syn::Attribute]) -> SerdeField {
+    let mut out = SerdeField::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            let has_value = meta.input.peek(syn::Token![=]);
+            if meta.path.is_ident("rename") && has_value {
+                let s: syn::LitStr = meta.value()?.parse()?;
+                out.rename = Some(s.value());
+                return Ok(());
+            }
+            if meta.path.is_ident("default") {
+                out.default = true;
+            } else if meta.path.is_ident("flatten") {
+                out.flatten = true;
+            } else if meta.path.is_ident("deserialize_with") {
+                out.deserialize_with = true;
+            }
+            if has_value {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// `T` when `ty` is `Option<T>` (any path to `Option`).
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_string(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "String" && s.arguments.is_empty()))
+}
+
+/// Gives typify's structs (nested objects, definitions) what the event
+/// types have: their fields in the schema's order (so they serialize in
+/// it; typify sorts them), a `new` taking the required fields and a setter
+/// for each optional one.
+pub(crate) fn finish_nested_types(items: Vec<syn::Item>, orders: &[Vec<String>]) -> Vec<syn::Item> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let syn::Item::Struct(mut st) = item else {
+            out.push(item);
+            continue;
+        };
+        let syn::Fields::Named(named) = &mut st.fields else {
+            out.push(syn::Item::Struct(st));
+            continue;
+        };
+        let key_of = |f: &syn::Field| {
+            serde_field(&f.attrs).rename.unwrap_or_else(|| {
+                f.ident
+                    .as_ref()
+                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
+                    .unwrap_or_default()
+            })
+        };
+        // Schema order: the object schema with exactly these keys.
+        let keys: Vec<String> = named
+            .named
+            .iter()
+            .filter(|f| !serde_field(&f.attrs).flatten)
+            .map(key_of)
+            .collect();
+        if let Some(order) = orders
+            .iter()
+            .find(|o| o.len() == keys.len() && keys.iter().all(|k| o.contains(k)))
+        {
+            let mut fields: Vec<syn::Field> =
+                std::mem::take(&mut named.named).into_iter().collect();
+            fields.sort_by_key(|f| {
+                if serde_field(&f.attrs).flatten {
+                    usize::MAX
+                } else {
+                    let k = key_of(f);
+                    order.iter().position(|o| *o == k).unwrap_or(usize::MAX)
+                }
+            });
+            named.named = fields.into_iter().collect();
+        }
+        let name = st.ident.clone();
+        let mut params = Vec::new();
+        let mut inits = Vec::new();
+        let mut setters = Vec::new();
+        for f in &named.named {
+            let Some(ident) = f.ident.clone() else {
+                continue;
+            };
+            let sf = serde_field(&f.attrs);
+            let key = key_of(f);
+            let ty = &f.ty;
+            let inner = option_inner(ty);
+            let optional = sf.default || (inner.is_some() && !sf.deserialize_with);
+            if sf.flatten {
+                inits.push(quote!(#ident: ::std::default::Default::default()));
+            } else if !optional {
+                if is_string(ty) {
+                    params.push(quote!(#ident: impl Into<String>));
+                    inits.push(quote!(#ident: #ident.into()));
+                } else {
+                    params.push(quote!(#ident: #ty));
+                    inits.push(quote!(#ident));
+                }
+            } else {
+                inits.push(quote!(#ident: ::std::default::Default::default()));
+                let plain = ident.to_string().trim_start_matches("r#").to_string();
+                let setter = if plain == "new" {
+                    format_ident!("with_new")
+                } else {
+                    ident.clone()
+                };
+                let doc = format!(" Sets `{key}`.");
+                let (param, value) = match inner {
+                    Some(t) if is_string(t) => (quote!(impl Into<String>), quote!(Some(v.into()))),
+                    Some(t) => (quote!(#t), quote!(Some(v))),
+                    None => (quote!(#ty), quote!(v)),
+                };
+                setters.push(quote! {
+                    #[doc = #doc]
+                    #[must_use]
+                    pub fn #setter(mut self, v: #param) -> Self {
+                        self.#ident = #value;
+                        self
+                    }
+                });
+            }
+        }
+        let new_doc = if params.is_empty() {
+            " Creates the value; every field starts empty."
+        } else {
+            " Creates the value from its required fields; optional fields start empty."
+        };
+        let imp: syn::ItemImpl = syn::parse_quote! {
+            impl #name {
+                #[doc = #new_doc]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(#(#params),*) -> Self {
+                    Self {
+                        #(#inits,)*
+                    }
+                }
+                #(#setters)*
+            }
+        };
+        out.push(syn::Item::Struct(st));
+        out.push(syn::Item::Impl(imp));
+    }
+    out
 }

@@ -41,8 +41,10 @@
 //! over every type and a `SCHEMAS` table. [`Config::compile`] prints a
 //! `cargo:warning` for what it skips (a file at the root of the schema
 //! directory, a file that is not `.json`, a folder without schemas, a
-//! directory with none at all) and for an `event_type` const that differs
-//! from the file name.
+//! directory with none at all), for an `event_type` const that differs
+//! from the file name (the type is named after the const), and for a
+//! schema whose event type an earlier folder defines differently. Each
+//! once.
 //!
 //! * **Event type**: the `event_type` property's `const`; without an
 //!   `event_type` property, the file name (`order.placed`). An
@@ -52,10 +54,31 @@
 //!   value)` parses an event as that schema whatever its event type.
 //! * **Type name**: from the event type (`db.query` → `DbQuery`); from the
 //!   file name when the event type is free or shared.
-//! * **Shared event types**: two schemas in a folder may have the same
-//!   `event_type` const when a required `const` property tells them apart
-//!   (heroku's `router` and `postgres` log events, both `logplex`, by
-//!   `proc_id`); `AnyEvent` picks the one whose consts all match.
+//! * **Shared event types**: two schemas may have the same `event_type`
+//!   const when a required `const` property tells them apart (heroku's
+//!   `router` and `postgres` log events, both `logplex`, by `proc_id`);
+//!   `AnyEvent` picks the one whose consts all match.
+//! * **Placing the rest**: an event whose `event_type` no schema fixes goes
+//!   to the schemas without an `event_type` const, by the runtime's
+//!   `insights_events::placing::place`: first by their required consts
+//!   (whatever the event type), then by name patterns: the file name, and
+//!   the globs of an `"x-event-type-pattern"` keyword on the `event_type`
+//!   property (a string or an array), or else each `event_type` example as
+//!   itself and, with three dotted parts or more, with its first part as
+//!   `*` ([`patterns_from_example`]: `my_app.repo.query` → `*.repo.query`).
+//!   Claimed twice alike, an event is an error naming both schemas; not
+//!   claimed, it is `AnyEvent::Unknown`.
+//! * **The same event type in two folders** (folders are read in name
+//!   order): the same schema but for its annotations (`title`,
+//!   `description`, `$id`, `$schema`, `$comment`, `examples`, `x-…`) is one
+//!   type, the first folder's, re-exported by the later one's module; both
+//!   names parse as it, both `SCHEMAS` entries share their examples, and no
+//!   warning is given. Schemas told apart by a required const are placed by
+//!   it. Otherwise both types are generated, the first folder's takes the
+//!   events of that type, and one `cargo:warning` names both files.
+//! * **Nested objects** become structs like the event types: `new` takes
+//!   the required fields, each optional one has a setter, and the fields
+//!   are in the schema's order (the order they are written in).
 //! * **`const` properties** other than `event_type` are not struct fields:
 //!   they are written with every event and checked on parsing.
 //! * **Other keys** go to the struct's `extra` map; a top-level
@@ -269,7 +292,8 @@ impl Config {
 
     /// Like [`Config::generate`], and also returns what the generator
     /// noticed but did not fail on: files it skipped, folders without
-    /// schemas, an `event_type` const that differs from the file name.
+    /// schemas, an `event_type` const that differs from the file name, a
+    /// schema whose event type an earlier folder defines differently.
     pub fn generate_with_warnings(&self, schema_dir: impl AsRef<Path>) -> Result<Generated, Error> {
         let loaded = self.load(schema_dir.as_ref())?;
         let inline_send = self.send_methods_file.is_none();
@@ -337,14 +361,21 @@ impl Config {
         })?;
         let mut warnings = Vec::new();
         let listing = list_schema_files(dir, &mut warnings)?;
+        // The same schema in a later folder (identical but for annotations)
+        // is the first folder's type: file -> the file it repeats.
+        let repeats = find_repeats(&listing);
         let mut namespaces = Vec::new();
         let mut module_names = BTreeMap::new();
         let mut folders = Vec::new();
+        let mut alias_files: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
         for (folder, files) in listing {
             folders.push(dir.join(&folder));
             if files.is_empty() {
                 continue;
             }
+            let (own, repeated): (Vec<PathBuf>, Vec<PathBuf>) =
+                files.into_iter().partition(|f| !repeats.contains_key(f));
+            let files = own;
             let module = emit::module_ident(&folder);
             if let Some(prev) = module_names.insert(module.clone(), folder.clone()) {
                 return Err(Error::schema(
@@ -353,8 +384,14 @@ impl Config {
                     format!("folders \"{prev}\" and \"{folder}\" both map to module `{module}`"),
                 ));
             }
+            for f in repeated {
+                let first = repeats[&f].clone();
+                alias_files.push((namespaces.len(), f, first));
+            }
             namespaces.push(load_namespace(&folder, module, &files, &mut warnings)?);
         }
+        attach_aliases(&mut namespaces, alias_files, &mut warnings)?;
+        warn_about_cross_folder_event_types(&namespaces, &mut warnings);
         if namespaces.is_empty() {
             warnings.push(format!(
                 "{}: no schema files found: put each `<event type>.schema.json` in a folder under it (e.g. {}/myapp/order.placed.schema.json); no event types were generated",
@@ -488,9 +525,41 @@ fn is_keyword(s: &str) -> bool {
     )
 }
 
+/// Points the `serde_json` paths that typify writes inside `#[serde(..)]`
+/// strings (`skip_serializing_if = "::serde_json::Map::is_empty"`) at the
+/// runtime's re-export, as `reroute_serde` does for code.
+fn reroute_serde_strings(attrs: &mut [syn::Attribute], serde_path: &str) {
+    let private = serde_path.trim_end_matches("::serde");
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("serde")) {
+        let text = quote::quote!(#attr).to_string();
+        if !text.contains("\"::serde_json::") {
+            continue;
+        }
+        let text = text.replace("\"::serde_json::", &format!("\"{private}::serde_json::"));
+        if let Ok(parsed) = syn::parse::Parser::parse_str(syn::Attribute::parse_outer, &text) {
+            if let [one] = parsed.as_slice() {
+                *attr = one.clone();
+            }
+        }
+    }
+}
+
 /// Adds `#[serde(crate = "...")]` to every item that derives a serde trait.
 fn tell_derives_where_serde_is(items: &mut [syn::Item], serde_path: &str) {
     for item in items {
+        match item {
+            syn::Item::Struct(s) => s
+                .fields
+                .iter_mut()
+                .for_each(|f| reroute_serde_strings(&mut f.attrs, serde_path)),
+            syn::Item::Enum(e) => e.variants.iter_mut().for_each(|v| {
+                reroute_serde_strings(&mut v.attrs, serde_path);
+                v.fields
+                    .iter_mut()
+                    .for_each(|f| reroute_serde_strings(&mut f.attrs, serde_path));
+            }),
+            _ => {}
+        }
         let attrs = match item {
             syn::Item::Struct(s) => &mut s.attrs,
             syn::Item::Enum(e) => &mut e.attrs,
@@ -689,6 +758,10 @@ pub(crate) struct EventSpec {
     /// The schema has an `event_type` property without a `const`: the
     /// value is the sender's choice.
     pub free: bool,
+    /// When `free`: the globs of the event types it claims (its file name,
+    /// then its `x-event-type-pattern`, or else what its `event_type`
+    /// examples stand for; see `patterns_from_example`).
+    pub name_patterns: Vec<String>,
     pub type_name: String,
     pub schema_id: String,
     pub title: String,
@@ -714,6 +787,18 @@ pub(crate) struct Namespace {
     pub items: Vec<syn::Item>,
     /// The schema files it came from.
     pub files: Vec<PathBuf>,
+    /// Schemas of this folder that repeat one of an earlier folder (the
+    /// same schema but for annotations): that folder's type, re-exported.
+    pub aliases: Vec<Alias>,
+}
+
+/// A schema that repeats one of an earlier folder.
+pub(crate) struct Alias {
+    /// Its own file, name, annotations and examples (for `SCHEMAS`); its
+    /// `type_name` is the target's.
+    pub spec: EventSpec,
+    /// The namespace and event index of the type it repeats.
+    pub target: (usize, usize),
 }
 
 fn str_of<'a>(o: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -779,8 +864,15 @@ fn load_event(file: &str, root: &Value, warnings: &mut Vec<String>) -> Result<Ev
     let (event_type, free) = match et_schema.and_then(|e| e.get("const")) {
         Some(Value::String(s)) => {
             if *s != stem {
+                let ext = &file_name[stem.len()..];
+                let rename = if can_be_a_file_name(s) {
+                    format!(" (rename the file to {s}{ext} to silence this)")
+                } else {
+                    String::new()
+                };
                 warnings.push(format!(
-                    "{file}: the event_type const \"{s}\" differs from the file name \"{stem}\"; the event type is \"{s}\" (rename the file to {s}.schema.json to silence this)"
+                    "{file}: the event_type const \"{s}\" differs from the file name \"{stem}\": the event type is \"{s}\", and the type is named {} after the const \"{s}\", not after the file name{rename}",
+                    emit::type_name(s)
                 ));
             }
             (s.clone(), false)
@@ -802,6 +894,25 @@ fn load_event(file: &str, root: &Value, warnings: &mut Vec<String>) -> Result<Ev
             "cannot derive an event type (empty)",
         ));
     }
+    // A free event type: the names it claims, and the one its example uses.
+    let et_examples: Vec<String> = et_schema
+        .and_then(|e| e.get("examples"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let name_patterns = if free {
+        name_patterns_of(file, &stem, et_schema, &et_examples)?
+    } else {
+        Vec::new()
+    };
+    let example_event_type = match et_examples.first() {
+        Some(ex) if free => ex.clone(),
+        _ => event_type.clone(),
+    };
     let required: Vec<String> = obj
         .get("required")
         .and_then(Value::as_array)
@@ -873,7 +984,7 @@ fn load_event(file: &str, root: &Value, warnings: &mut Vec<String>) -> Result<Ev
             pointer: "/additionalProperties".to_string(),
         },
     };
-    let examples = examples_of(obj, &event_type, &fields, &consts);
+    let examples = examples_of(obj, &example_event_type, &fields, &consts);
     let p = Path::new(file);
     let rel = match (
         p.parent()
@@ -891,6 +1002,7 @@ fn load_event(file: &str, root: &Value, warnings: &mut Vec<String>) -> Result<Ev
         stem,
         event_type,
         free,
+        name_patterns,
         schema_id: str_of(obj, "$id").to_string(),
         title: str_of(obj, "title").to_string(),
         description: str_of(obj, "description").to_string(),
@@ -1222,7 +1334,19 @@ fn load_namespace(
     }
     let parsed: syn::File = syn::parse2(stream)
         .map_err(|e| Error::Internal(format!("typify output does not parse: {e}")))?;
-    let items = emit::tidy_typify_items(parsed.items);
+    let mut orders = Vec::new();
+    for event in &events {
+        for field in &event.fields {
+            emit::property_orders(&field.schema, &mut orders);
+        }
+        if let ExtraRule::Schema { schema, .. } = &event.extra {
+            emit::property_orders(schema, &mut orders);
+        }
+    }
+    for (_, _, schema) in defs.values() {
+        emit::property_orders(schema, &mut orders);
+    }
+    let items = emit::finish_nested_types(emit::tidy_typify_items(parsed.items), &orders);
     emit::check_name_clashes(first_file, &events, &items)?;
     Ok(Namespace {
         folder: folder.to_string(),
@@ -1232,7 +1356,250 @@ fn load_namespace(
         extra_types,
         items,
         files: paths.to_vec(),
+        aliases: Vec::new(),
     })
+}
+
+/// Whether `name` (plus an extension) can name a file on every common
+/// system.
+fn can_be_a_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.chars().any(|c| {
+            c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        })
+}
+
+/// The name patterns one `examples` entry of a free `event_type` stands
+/// for: the example itself, and, when it has three dotted segments or
+/// more, the same with its first segment as `*` (`my_app.repo.query` gives
+/// `*.repo.query`).
+///
+/// The same derivation as the runtime's
+/// `insights_events::placing::patterns_from_example` (the generated
+/// `AnyEvent` and the schemas the runtime loads must place events alike);
+/// a test compares the two.
+///
+/// ```
+/// assert_eq!(
+///     insights_events_codegen::patterns_from_example("my_app.repo.query"),
+///     ["my_app.repo.query", "*.repo.query"]
+/// );
+/// ```
+pub fn patterns_from_example(example: &str) -> Vec<String> {
+    let mut out = vec![example.to_owned()];
+    if example.split('.').count() >= 3 && !example.starts_with('.') {
+        if let Some((_, rest)) = example.split_once('.') {
+            out.push(format!("*.{rest}"));
+        }
+    }
+    out
+}
+
+/// The name patterns of a free event type: its file name, then the globs
+/// of `x-event-type-pattern` on the `event_type` property (a string or an
+/// array of strings), or else those of each of its examples.
+fn name_patterns_of(
+    file: &str,
+    stem: &str,
+    et_schema: Option<&Value>,
+    et_examples: &[String],
+) -> Result<Vec<String>, Error> {
+    let pointer = "/properties/event_type/x-event-type-pattern";
+    let bad = |found: &Value| {
+        Error::schema(
+            file,
+            pointer,
+            format!("expected a non-empty string or an array of them (globs, `*` for one or more characters), found {found}"),
+        )
+    };
+    let mut out = vec![stem.to_string()];
+    match et_schema.and_then(|e| e.get("x-event-type-pattern")) {
+        None => {
+            for ex in et_examples {
+                out.extend(patterns_from_example(ex));
+            }
+        }
+        Some(Value::String(p)) if !p.is_empty() => out.push(p.clone()),
+        Some(Value::Array(list)) if !list.is_empty() => {
+            for p in list {
+                match p {
+                    Value::String(p) if !p.is_empty() => out.push(p.clone()),
+                    other => return Err(bad(other)),
+                }
+            }
+        }
+        Some(other) => return Err(bad(other)),
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    Ok(out)
+}
+
+/// An event schema with its annotations (`title`, `description`, `$id`,
+/// `$schema`, `$comment`, `examples`, `x-…` keywords) removed, at every
+/// level: what two schemas must share to be the same schema.
+fn without_annotations(v: &Value) -> Value {
+    let Value::Object(o) = v else {
+        return v.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in o {
+        if matches!(
+            k.as_str(),
+            "title" | "description" | "$id" | "$schema" | "$comment" | "examples"
+        ) || k.starts_with("x-")
+        {
+            continue;
+        }
+        let v = match (k.as_str(), v) {
+            (
+                "properties" | "$defs" | "definitions" | "patternProperties" | "dependencies",
+                Value::Object(m),
+            ) => Value::Object(
+                m.iter()
+                    .map(|(name, s)| (name.clone(), without_annotations(s)))
+                    .collect(),
+            ),
+            ("items" | "allOf" | "anyOf" | "oneOf", Value::Array(a)) => {
+                Value::Array(a.iter().map(without_annotations).collect())
+            }
+            (
+                "items"
+                | "additionalProperties"
+                | "additionalItems"
+                | "not"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else",
+                s,
+            ) => without_annotations(s),
+            (_, v) => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// The schema files that repeat a schema of an earlier folder: the same
+/// fixed event type and the same schema but for annotations. Each maps to
+/// the file it repeats. (Files that do not parse are left to the loader.)
+fn find_repeats(listing: &[(String, Vec<PathBuf>)]) -> BTreeMap<PathBuf, PathBuf> {
+    let mut first: BTreeMap<(String, String), (&str, &PathBuf)> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for (folder, files) in listing {
+        for path in files {
+            let Ok((_, root)) = parse_file(path) else {
+                continue;
+            };
+            let et = root.get("properties").and_then(|p| p.get("event_type"));
+            let event_type = match et.map(|e| e.get("const")) {
+                Some(Some(Value::String(s))) => s.clone(),
+                // Free or malformed: not repeated.
+                Some(_) => continue,
+                None => {
+                    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.strip_suffix(".schema.json")
+                        .or_else(|| name.strip_suffix(".json"))
+                        .unwrap_or(name)
+                        .to_string()
+                }
+            };
+            let key = (event_type, without_annotations(&root).to_string());
+            match first.get(&key) {
+                Some((f, p)) if *f != folder.as_str() => {
+                    out.insert(path.clone(), (*p).clone());
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, (folder.as_str(), path));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Loads the schemas that repeat an earlier folder's and attaches them to
+/// their folders, naming the type they repeat; both share their examples.
+fn attach_aliases(
+    namespaces: &mut [Namespace],
+    alias_files: Vec<(usize, PathBuf, PathBuf)>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    for (ns, path, first) in alias_files {
+        let (file, root) = parse_file(&path)?;
+        let mut spec = load_event(&file, &root, warnings)?;
+        let first_file = first.display().to_string();
+        let target = namespaces.iter().enumerate().find_map(|(i, n)| {
+            n.events
+                .iter()
+                .position(|e| e.file == first_file)
+                .map(|j| (i, j))
+        });
+        let Some((ti, tj)) = target else {
+            return Err(Error::Internal(format!(
+                "{file} repeats {first_file}, which was not loaded"
+            )));
+        };
+        let t = &mut namespaces[ti].events[tj];
+        spec.type_name = t.type_name.clone();
+        let mut pooled = t.examples.clone();
+        for ex in &spec.examples {
+            if !pooled.contains(ex) {
+                pooled.push(ex.clone());
+            }
+        }
+        t.examples = pooled.clone();
+        spec.examples = pooled;
+        let here = &mut namespaces[ns];
+        if let Some(prev) = here.events.iter().find(|e| e.type_name == spec.type_name) {
+            return Err(Error::schema(
+                &file,
+                "",
+                format!(
+                    "event type \"{}\" maps to Rust type `{}`, already used by \"{}\" in {}",
+                    spec.event_type, spec.type_name, prev.event_type, prev.file
+                ),
+            ));
+        }
+        here.aliases.push(Alias {
+            spec,
+            target: (ti, tj),
+        });
+    }
+    Ok(())
+}
+
+/// One warning for each schema whose fixed event type an earlier folder
+/// defines differently, with no `const` to tell the two apart: events of
+/// that type are read as the first folder's.
+fn warn_about_cross_folder_event_types(namespaces: &[Namespace], warnings: &mut Vec<String>) {
+    for (j, later) in namespaces.iter().enumerate() {
+        for b in later.events.iter().filter(|e| !e.free) {
+            let first = namespaces[..j]
+                .iter()
+                .flat_map(|n| n.events.iter().map(move |e| (n, e)))
+                .find(|(_, a)| {
+                    !a.free && a.event_type == b.event_type && discriminator(a, b).is_none()
+                });
+            if let Some((n, a)) = first {
+                warnings.push(format!(
+                    "{}: event type \"{et}\" is also defined by {}, and the two schemas differ: AnyEvent::from_value reads \"{et}\" events as {}/{} (the first folder's), this schema's type is {}::{}; parse an event as this schema with AnyEvent::from_value_as(\"{}/{}\", ..)",
+                    b.file,
+                    a.file,
+                    n.folder,
+                    a.stem,
+                    later.module,
+                    b.type_name,
+                    later.folder,
+                    b.stem,
+                    et = b.event_type,
+                ));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

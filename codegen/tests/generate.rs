@@ -219,10 +219,13 @@ fn schema_without_title_and_const_uses_file_name() {
 
 #[test]
 fn same_event_type_in_two_namespaces() {
+    // Two different schemas (identical ones are one type: see
+    // `identical_schemas_in_two_folders_are_one_type`).
     let schema = r#"{"type": "object", "properties": {"event_type": {"type": "string", "const": "db.query"}, "sql": {"type": "string"}}}"#;
+    let other = r#"{"type": "object", "properties": {"event_type": {"type": "string", "const": "db.query"}, "sql": {"type": "string"}, "rows": {"type": "integer"}}}"#;
     let src = ok(&[
         ("alpha/db.query.schema.json", schema),
-        ("beta/db.query.schema.json", schema),
+        ("beta/db.query.schema.json", other),
     ]);
     assert_contains(&src, "pub mod alpha {");
     assert_contains(&src, "pub mod beta {");
@@ -588,6 +591,33 @@ fn warning_when_event_type_const_differs_from_file_name() {
     assert!(w.contains(&path), "{w}");
     assert!(w.contains("\"order.placed\""), "{w}");
     assert!(w.contains("\"placed\""), "{w}");
+    assert_eq!(
+        w,
+        &format!("{path}: the event_type const \"order.placed\" differs from the file name \"placed\": the event type is \"order.placed\", and the type is named OrderPlaced after the const \"order.placed\", not after the file name (rename the file to order.placed.schema.json to silence this)")
+    );
+}
+
+/// A const that cannot be a file name (`?`) gets no advice to rename; the
+/// advice keeps the file's own extension.
+#[test]
+fn name_warning_without_impossible_rename_advice() {
+    let predicate = PLACED.replace("order.placed", "exist?.cache");
+    let (_dir, warnings) = warnings_of(
+        &[
+            ("ruby/exist_predicate.cache.json", predicate.as_str()),
+            ("shop/placed.json", PLACED),
+        ],
+        &[],
+    );
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].ends_with("the type is named ExistCache after the const \"exist?.cache\", not after the file name"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].ends_with("(rename the file to order.placed.json to silence this)"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -1257,4 +1287,300 @@ fn shared_event_type_files_are_not_warned_about_their_names() {
         &[],
     );
     assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+// ---------------------------------------------------------------------------
+// The same event type in two folders.
+// ---------------------------------------------------------------------------
+
+const CPU_A: &str = r#"{"$id": "a/report.cpu.json", "title": "A", "type": "object", "properties": {
+    "event_type": {"type": "string", "const": "report.cpu"},
+    "host": {"type": "string", "description": "Host."},
+    "used": {"type": "number"}
+}, "required": ["event_type", "host", "used"]}"#;
+
+const CPU_B: &str = r#"{"$id": "b/report.cpu.json", "title": "B", "description": "Same schema, other words.", "x-hb": {"k": 1}, "type": "object", "properties": {
+    "event_type": {"type": "string", "const": "report.cpu", "description": "The type."},
+    "host": {"type": "string", "description": "The host.", "examples": ["web-1"]},
+    "used": {"type": "number", "examples": [3.5]}
+}, "required": ["event_type", "host", "used"]}"#;
+
+/// The same schema but for its annotations, in two folders: one type, the
+/// first folder's, re-exported by the second; no warning; both `SCHEMAS`
+/// entries share their examples; both names parse as the one type.
+#[test]
+fn identical_schemas_in_two_folders_are_one_type() {
+    let (_dir, warnings) = warnings_of(
+        &[
+            ("agent/report.cpu.json", CPU_A),
+            ("system/report.cpu.json", CPU_B),
+        ],
+        &[],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let src = ok(&[
+        ("agent/report.cpu.json", CPU_A),
+        ("system/report.cpu.json", CPU_B),
+    ]);
+    assert_contains(&src, "pub use super::agent::ReportCpu;");
+    assert_eq!(
+        squash(&src).matches("pub struct ReportCpu {").count(),
+        1,
+        "{src}"
+    );
+    assert_contains(&src, "ReportCpu(agent::ReportCpu),");
+    assert!(!src.contains("SystemReportCpu"), "{src}");
+    assert_contains(&src, "name: \"agent/report.cpu\",");
+    assert_contains(&src, "name: \"system/report.cpu\",");
+    assert_contains(&src, "schema_id: \"b/report.cpu.json\",");
+    // The examples are pooled: `agent` has none of its own.
+    let example = r#"{"event_type":"report.cpu","host":"web-1","used":3.5}"#;
+    assert_eq!(src.matches(&format!("{example:?}")).count(), 2, "{src}");
+    let squashed = squash(&src);
+    let as_fn = &squashed[squashed.find("pub fn from_value_as(").unwrap()..];
+    assert!(
+        as_fn.contains("\"system/report.cpu\" | \"system::ReportCpu\" => { ::insights_events::__private::serde_json::from_value::< agent::ReportCpu, >(value) .map(Self::ReportCpu) }"),
+        "{src}"
+    );
+}
+
+/// Different schemas with one event type in two folders: both types, the
+/// first folder's takes the dispatch, and one warning says so.
+#[test]
+fn different_schemas_in_two_folders_warn_once() {
+    let other = CPU_B.replace(
+        r#""used": {"type": "number""#,
+        r#""used": {"type": "integer""#,
+    );
+    let (dir, warnings) = warnings_of(
+        &[
+            ("agent/report.cpu.json", CPU_A),
+            ("system/report.cpu.json", &other),
+        ],
+        &[],
+    );
+    let a = dir
+        .path()
+        .join("agent/report.cpu.json")
+        .display()
+        .to_string();
+    let b = dir
+        .path()
+        .join("system/report.cpu.json")
+        .display()
+        .to_string();
+    assert_eq!(
+        warnings,
+        vec![format!("{b}: event type \"report.cpu\" is also defined by {a}, and the two schemas differ: AnyEvent::from_value reads \"report.cpu\" events as agent/report.cpu (the first folder's), this schema's type is system::ReportCpu; parse an event as this schema with AnyEvent::from_value_as(\"system/report.cpu\", ..)")]
+    );
+}
+
+/// One event type in two folders, told apart by a required const: no
+/// warning, dispatched by the const.
+#[test]
+fn event_type_told_apart_by_a_const_across_folders() {
+    let (_dir, warnings) = warnings_of(
+        &[
+            ("one/router.schema.json", ROUTER),
+            ("two/postgres.schema.json", POSTGRES),
+        ],
+        &[],
+    );
+    // (Each is told its type is named after the const, not the file.)
+    assert!(
+        !warnings.iter().any(|w| w.contains("also defined by")),
+        "{warnings:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Placing events whose event type no schema fixes.
+// ---------------------------------------------------------------------------
+
+const FREE_ROUTER: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string", "examples": ["logplex"]},
+    "proc_id": {"type": "string", "const": "router"},
+    "method": {"type": "string", "examples": ["GET"]}
+}, "required": ["proc_id"]}"#;
+
+const FREE_ECTO: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string", "examples": ["my_app.repo.query"]},
+    "query": {"type": "string", "examples": ["SELECT 1"]}
+}, "required": ["event_type", "query"]}"#;
+
+/// Each schema without an `event_type` const makes a claim (its required
+/// consts, its name patterns: the file name, then its examples'), and the
+/// `match` on fixed event types falls back to `placing::place`.
+#[test]
+fn free_event_types_make_claims() {
+    let src = ok(&[
+        ("heroku/router.json", FREE_ROUTER),
+        ("elixir/ecto.query.json", FREE_ECTO),
+    ]);
+    // (Trailing commas as the formatter likes them.)
+    let loose = |s: &str| {
+        s.split_whitespace()
+            .collect::<String>()
+            .replace(",]", "]")
+            .replace(",}", "}")
+    };
+    let want = loose(
+        r#"static CLAIMS: &[::insights_events::placing::Claim<'static>] = &[
+            ::insights_events::placing::Claim { required_consts: &[], name_patterns: &["ecto.query", "my_app.repo.query", "*.repo.query"] },
+            ::insights_events::placing::Claim { required_consts: &[("proc_id", "\"router\"")], name_patterns: &["router", "logplex"] }
+        ];"#,
+    );
+    assert!(loose(&src).contains(&want), "missing {want} in:\n{src}");
+    assert_contains(
+        &src,
+        r#"static NAMES: &[&str] = &["elixir/ecto.query", "heroku/router"];"#,
+    );
+    assert_contains(
+        &src,
+        "match ::insights_events::placing::place(CLAIMS, &event_type, &map) {",
+    );
+    assert_contains(&src, "::insights_events::placing::Placed::One(1usize) => {");
+    assert_contains(&src, "is claimed by more than one schema");
+    // Not in the `match` under their file names any more.
+    let squashed = squash(&src);
+    let dispatch = &squashed[squashed.find("pub fn from_value(").unwrap()
+        ..squashed.find("pub fn from_value_as(").unwrap()];
+    assert!(!dispatch.contains("\"router\" =>"), "{dispatch}");
+    assert!(!dispatch.contains("\"ecto.query\" =>"), "{dispatch}");
+    // The built examples use the event type's own example.
+    for want in [
+        r#"examples: &["{\"event_type\":\"my_app.repo.query\",\"query\":\"SELECT 1\"}"]"#,
+        r#"examples: &["{\"event_type\":\"logplex\",\"proc_id\":\"router\",\"method\":\"GET\"}"]"#,
+    ] {
+        assert!(
+            loose(&src).contains(&loose(want)),
+            "missing {want} in:\n{src}"
+        );
+    }
+}
+
+/// `x-event-type-pattern` (a glob or a list) replaces the patterns of the
+/// examples; anything else there is an error naming it.
+#[test]
+fn declared_event_type_patterns() {
+    let one = FREE_ECTO.replace(
+        r#""examples": ["my_app.repo.query"]"#,
+        r#""examples": ["my_app.repo.query"], "x-event-type-pattern": "*.repo.*""#,
+    );
+    let src = ok(&[("elixir/ecto.query.json", &one)]);
+    assert_contains(&src, r#"name_patterns: &["ecto.query", "*.repo.*"],"#);
+    let list = FREE_ECTO.replace(
+        r#""examples": ["my_app.repo.query"]"#,
+        r#""x-event-type-pattern": ["*.repo.query", "ecto.query", "repo.*"]"#,
+    );
+    let src = ok(&[("elixir/ecto.query.json", &list)]);
+    assert_contains(
+        &src,
+        r#"name_patterns: &["ecto.query", "*.repo.query", "repo.*"],"#,
+    );
+    for bad in ["3", "\"\"", "[]", "[\"a\", 1]"] {
+        let schema = FREE_ECTO.replace(
+            r#""examples": ["my_app.repo.query"]"#,
+            &format!(r#""x-event-type-pattern": {bad}"#),
+        );
+        let e = err(&[("elixir/ecto.query.json", &schema)]);
+        assert!(
+            e.contains("ecto.query.json: /properties/event_type/x-event-type-pattern: expected a non-empty string or an array of them"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+/// The generator derives name patterns from examples as the runtime's
+/// `placing::patterns_from_example` does (the generated `AnyEvent` and the
+/// schemas the runtime loads must place events alike).
+#[test]
+fn patterns_from_example_agrees_with_the_runtime() {
+    for example in [
+        "my_app.repo.query",
+        "logplex",
+        "ecto.query",
+        "a.b.c.d",
+        ".repo.query",
+        "a..b",
+        "",
+        "x.y.",
+    ] {
+        assert_eq!(
+            insights_events_codegen::patterns_from_example(example),
+            insights_events::placing::patterns_from_example(example),
+            "{example:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Zero schemas, nested types.
+// ---------------------------------------------------------------------------
+
+/// With no schema at all, nothing in the generated code is unused.
+#[test]
+fn zero_schemas_leave_nothing_unused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Config::new().generate(dir.path()).unwrap();
+    syn::parse_file(&src).unwrap();
+    assert_contains(&src, "let _ = value;");
+    assert_contains(&src, "let _ = event_type; Ok(Self::Unknown(map))");
+    assert!(!src.contains("match event_type"), "{src}");
+    assert_eq!(
+        squash(&src).matches("#[allow(dead_code)] fn __").count(),
+        4,
+        "every helper may go unused: {src}"
+    );
+}
+
+const NESTED: &str = r#"{"type": "object", "properties": {
+    "event_type": {"type": "string", "const": "order.placed"},
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+        "sku": {"type": "string"},
+        "quantity": {"type": "integer"},
+        "note": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "price": {"type": ["number", "null"]},
+        "type": {"type": "string"},
+        "meta": {"type": "object"}
+    }, "required": ["sku", "quantity", "price"]}}
+}, "required": ["event_type", "items"]}"#;
+
+/// Nested object types get `new` (required fields) and setters, and keep
+/// the schema's key order (so they serialize in it).
+#[test]
+fn nested_types_have_new_setters_and_schema_order() {
+    let src = ok(&[("orders/order.placed.schema.json", NESTED)]);
+    let squashed = squash(&src);
+    let st = &squashed[squashed.find("pub struct OrderPlacedItemsItem {").unwrap()..];
+    let st = &st[..st.find('}').unwrap()];
+    let order: Vec<usize> = [
+        "pub sku:",
+        "pub quantity:",
+        "pub note:",
+        "pub tags:",
+        "pub price:",
+        "pub type_:",
+        "pub meta:",
+    ]
+    .iter()
+    .map(|f| st.find(f).unwrap_or_else(|| panic!("{f} in {st}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{st}");
+    assert_contains(
+        &src,
+        "pub fn new( sku: impl Into<String>, quantity: i64, price: ::std::option::Option<f64>, ) -> Self {",
+    );
+    assert_contains(
+        &src,
+        "pub fn note(mut self, v: impl Into<String>) -> Self { self.note = Some(v.into()); self }",
+    );
+    assert_contains(&src, "pub fn tags(mut self, v: ::std::vec::Vec<::std::string::String>) -> Self { self.tags = v; self }");
+    assert_contains(&src, "pub fn type_(mut self, v: impl Into<String>) -> Self");
+    assert_contains(
+        &src,
+        "skip_serializing_if = \"::insights_events::__private::serde_json::Map::is_empty\"",
+    );
+    assert!(!src.contains("\"::serde_json"), "{src}");
 }

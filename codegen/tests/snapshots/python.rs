@@ -2,6 +2,7 @@
 
 /// Deserializes one field value, naming the field (and the path
 /// inside it) in the error, in JSON's words.
+#[allow(dead_code)]
 fn __field<
     T: ::insights_events::__private::serde::de::DeserializeOwned,
     E: ::insights_events::__private::serde::de::Error,
@@ -52,6 +53,7 @@ fn __check_const<E: ::insights_events::__private::serde::de::Error>(
     }
 }
 /// Checks the `event_type` value of a typed event.
+#[allow(dead_code)]
 fn __check_event_type<E: ::insights_events::__private::serde::de::Error>(
     expected: &str,
     value: ::insights_events::__private::serde_json::Value,

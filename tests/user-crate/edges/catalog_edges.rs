@@ -108,3 +108,26 @@ fn examples_validate_and_wrong_types_are_flagged() {
         index: 1
     }));
 }
+
+/// Declared name patterns (`x-event-type-pattern`) place free event types;
+/// an event two schemas claim alike is not guessed, and the error names
+/// both.
+#[test]
+fn declared_patterns_and_ambiguous_claims() {
+    assert!(matches!(
+        parse(r#"{"event_type":"shop.repo.insert","query":"q"}"#),
+        Ok(AnyEvent::RepoAny(ref e)) if e.event_type == "shop.repo.insert"
+    ));
+    assert!(matches!(
+        parse(r#"{"event_type":"repo.call","query":"q"}"#),
+        Ok(AnyEvent::RepoCall(_))
+    ));
+    let e = parse(r#"{"event_type":"shop.repo.call","query":"q"}"#).unwrap_err();
+    assert_eq!(
+        e,
+        r#"event type "shop.repo.call" is claimed by more than one schema (elixir/repo.any, elixir/repo.call): it is not guessed; parse it as one of them with AnyEvent::from_value_as(name, ..)"#
+    );
+    // A placed event is still checked against its schema.
+    let e = parse(r#"{"event_type":"shop.repo.insert","query":1}"#).unwrap_err();
+    assert!(e.starts_with(r#"field "query": "#), "{e}");
+}
