@@ -39,11 +39,6 @@ publish = false
 
 [dependencies]
 insights-events = { path = "ROOT" }
-# typify writes `skip_serializing_if = "::serde_json::Map::is_empty"` (in a
-# string, which the generator does not reroute to `__private`) for an
-# optional nested object without properties (honeybadger-ruby's
-# unpermitted_parameters.action_controller): the crate needs serde_json.
-serde_json = "1"
 
 [build-dependencies]
 insights-events-codegen = { path = "ROOT/codegen" }

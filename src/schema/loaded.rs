@@ -645,16 +645,20 @@ fn object_node(o: &Map<String, Value>, root: &Value, depth: u32) -> Node {
             presence,
         });
     }
-    for key in &required {
-        if !fields.iter().any(|f| f.key == *key) {
-            fields.push(StructField {
-                key: key.clone(),
-                node: Node::Any,
-                presence: Presence::Required,
-            });
-        }
-    }
-    fields.sort_by(|a, b| a.key.cmp(&b.key));
+    // The generated struct has its fields in the schema's order (serde
+    // reads an array form in that order); required keys the properties do
+    // not describe come after them, sorted, as typify leaves them.
+    let mut undescribed: Vec<StructField> = required
+        .iter()
+        .filter(|key| !fields.iter().any(|f| f.key == **key))
+        .map(|key| StructField {
+            key: key.clone(),
+            node: Node::Any,
+            presence: Presence::Required,
+        })
+        .collect();
+    undescribed.sort_by(|a, b| a.key.cmp(&b.key));
+    fields.extend(undescribed);
     Node::Struct(Struct {
         fields,
         deny_unknown: o.get("additionalProperties") == Some(&Value::Bool(false)),
