@@ -1490,7 +1490,7 @@ mod tests {
             ),
             (
                 json!({"event_type": "t", "plan": "pro", "user": {"id": 1, "x": 1}}),
-                "user: unknown field `x`, expected one of `id`, `name`, `tags`",
+                "user: unknown field `x`, expected one of `name`, `tags`, `id`",
             ),
             (
                 json!({"event_type": "t", "plan": "pro", "user": "u"}),
