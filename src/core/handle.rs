@@ -162,9 +162,22 @@ impl Transmission {
         self.shared.responses_rx.clone()
     }
 
-    /// A snapshot of the counters.
+    /// A snapshot of the counters: two readings in a row that agree. An
+    /// event the worker is taking moves from the queue's length to
+    /// `Received` in two steps; one reading between them counts it twice
+    /// or not at all, and `attempted` is off by a chunk. A reading that a
+    /// second one repeats was not taken in such a gap (unless the worker
+    /// stood still in it for both), at the cost of one more reading.
     pub(crate) fn stats(&self) -> super::stats::Stats {
-        self.shared.stats.snapshot(self.queue_len())
+        let mut last = self.shared.stats.snapshot(self.queue_len());
+        for _ in 0..64 {
+            let next = self.shared.stats.snapshot(self.queue_len());
+            if next == last {
+                break;
+            }
+            last = next;
+        }
+        last
     }
 
     /// Puts an event in this thread's slot (a full slot goes onto the
