@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     event.send()?;
 
     if let Some(outcome) = insights_events::flush(Duration::from_secs(10)) {
-        eprintln!("flushed: {outcome:?}");
+        eprintln!("flushed: {outcome}"); // "all delivered", or what was lost and why
     }
     if let Some(client) = insights_events::global() {
         eprintln!("{}", client.stats());
