@@ -330,6 +330,22 @@ impl Receiver {
         self.lines.lock().unwrap().clone()
     }
 
+    /// Posts an NDJSON body to `/v1/events`, as a Honeybadger client does;
+    /// the HTTP status.
+    fn post_ndjson(&self, body: impl Into<reqwest::Body>) -> u16 {
+        rt().block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/v1/events", self.url))
+                .header("X-API-Key", "k")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
+
     fn wait_events(&self, n: usize) -> Vec<Value> {
         wait_until(|| lines_of(&self.out).len() >= n && self.printed().len() >= n);
         lines_of(&self.out)
@@ -1023,17 +1039,7 @@ fn receive_checks_against_loaded_schemas() {
     bad["query"] = json!(42);
     body.push_str(&bad.to_string());
     body.push('\n');
-    let status = rt().block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/events", rx.url))
-            .header("X-API-Key", "k")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    });
+    let status = rx.post_ndjson(body);
     assert_eq!(status, 201);
     let n = schemas.len() + 1;
     rx.wait_events(n);
@@ -1266,17 +1272,7 @@ fn receive_prints_a_summary_when_it_stops() {
             r#"{"event_type":"#,
         ]
         .join("\n");
-        let status = rt().block_on(async {
-            reqwest::Client::new()
-                .post(format!("{}/v1/events", rx.url))
-                .header("X-API-Key", "k")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        });
+        let status = rx.post_ndjson(body);
         assert_eq!(status, 201);
         assert!(wait_until(|| rx.printed().len() >= 5), "{:?}", rx.printed());
         let printed = rx.printed();
@@ -1327,17 +1323,7 @@ fn receive_shows_accepted_unknown_event_types() {
     let rx = Receiver::start_with(&["--allow-unknown", "--schemas", schemas.to_str().unwrap()]);
     let body = "{\"event_type\":\"order.placd\",\"order_id\":\"o_1\",\"items\":1}\n\
                 {\"event_type\":\"order.placed\",\"order_id\":\"o_1\",\"items\":1}\n";
-    let status = rt().block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/events", rx.url))
-            .header("X-API-Key", "k")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    });
+    let status = rx.post_ndjson(body);
     assert_eq!(status, 201);
     rx.wait_events(2);
     let printed = rx.printed();

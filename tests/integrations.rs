@@ -141,15 +141,20 @@ fn serve(rt: &tokio::runtime::Runtime) -> SocketAddr {
                     .skip_path("/health")
                     .include_params(true),
             );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        addr
+        listen(app).await
     })
+}
+
+/// Serves `app` on a loopback port of its own (on the current runtime).
+async fn listen(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -728,14 +733,7 @@ fn child_main(mode: &str) -> ! {
             .route("/q/{i}", get(two_queries))
             .with_state(pool)
             .layer(client.tower_layer());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        addr
+        listen(app).await
     });
     let one = |i: usize| {
         let (status, _) = get_path(addr, &format!("/q/{i}"), Some(&format!("{mode}-{i}")));
