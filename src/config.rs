@@ -76,8 +76,36 @@ impl Config {
     /// variables honeybadger-python reads (`HONEYBADGER_API_KEY`,
     /// `HONEYBADGER_ENDPOINT`, `HONEYBADGER_EVENTS_*`), libhoney's
     /// (`HONEYCOMB_*`) and `INSIGHTS_EVENTS_BACKEND`,
-    /// `INSIGHTS_EVENTS_COMPRESSION`. The README's "Configuration" table
-    /// lists each with its setting, what it takes and its default.
+    /// `INSIGHTS_EVENTS_COMPRESSION`:
+    ///
+    /// | group | setting | environment variable | default |
+    /// |---|---|---|---|
+    /// | where events go | `backend` | `INSIGHTS_EVENTS_BACKEND` (`auto`, `honeybadger`, `honeycomb`, `stdout`, `writer`) | `auto` |
+    /// |  | `api_key` | `HONEYBADGER_API_KEY` | none (then the writer on stdout) |
+    /// |  | `endpoint` | `HONEYBADGER_ENDPOINT` | `https://api.honeybadger.io` |
+    /// |  | `honeycomb_write_key` | `HONEYCOMB_API_KEY` or `HONEYCOMB_WRITEKEY` | none |
+    /// |  | `honeycomb_dataset` | `HONEYCOMB_DATASET` | `insights-events` |
+    /// |  | `honeycomb_api_host` | `HONEYCOMB_API_HOST` | `https://api.honeycomb.io` |
+    /// | batching | `batch_size` | `HONEYBADGER_EVENTS_BATCH_SIZE` | 1,000 (Honeycomb: 500) |
+    /// |  | `batch_timeout` | `HONEYBADGER_EVENTS_TIMEOUT` (seconds) | 5 s (Honeycomb: 100 ms) |
+    /// |  | `batch_max_bytes` |  | 5,000,000 |
+    /// |  | `max_event_bytes` |  | 102,400 |
+    /// |  | `max_in_flight` |  | 4 |
+    /// | requests and retries | `request_timeout` |  | 15 s |
+    /// |  | `max_batch_retries` | `HONEYBADGER_EVENTS_MAX_BATCH_RETRIES` | 3 |
+    /// |  | `retry_backoff` |  | 500 ms |
+    /// |  | `retry_backoff_max` |  | 30 s |
+    /// |  | `throttle_wait` | `HONEYBADGER_EVENTS_THROTTLE_WAIT` (seconds) | 60 s |
+    /// |  | `compression` | `INSIGHTS_EVENTS_COMPRESSION` (`none`, `gzip`, `deflate`, `zstd`; `zstd` for Honeycomb only, with the `zstd` feature) | `none` |
+    /// | sampling | `sample_rate` | `HONEYBADGER_EVENTS_SAMPLE_RATE` (0–100) | 100 |
+    /// |  | `honeycomb_sample_rate` | `HONEYCOMB_SAMPLE_RATE` (1 in N) | 1 |
+    /// | queues | `max_queue_size` | `HONEYBADGER_EVENTS_MAX_QUEUE_SIZE` | 10,000 |
+    /// |  | `block_on_send` |  | false |
+    /// |  | `block_on_response` |  | false |
+    /// |  | `response_queue_size` |  | 1,000 |
+    /// |  | `drop_timeout` |  | 2 s |
+    /// | hooks and filters | `filter_keys` |  | `password`, `password_confirmation`, `credit_card`, `CSRF_COOKIE` |
+    /// | loss reporting | `loss_summary_interval` |  | 60 s |
     ///
     /// Unset or empty variables keep the default; a value that cannot be used
     /// is an error that names the variable and the value (never a key's).
@@ -448,7 +476,7 @@ mod tests {
             if !doc.contains("default") {
                 continue;
             }
-            let shown = setting.row()[3].to_lowercase();
+            let shown = setting.row()[2].to_lowercase();
             for word in shown.split_whitespace() {
                 let word = word.trim_matches(|c: char| "`():".contains(c));
                 assert!(

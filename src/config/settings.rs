@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::url::{base_url, Service};
+use super::url::{base_url as url, Service};
 use super::values::{Backend, ByBackend, Config};
 use crate::pipeline::filter::ParamsFilter;
 use crate::transport::compress::Compression;
@@ -53,159 +53,144 @@ macro_rules! field {
     };
 }
 
-/// Every setting, in the README's order.
-pub(crate) fn all() -> Vec<Box<dyn Declared>> {
-    use Group::*;
+/// Every setting, by group, in the README's order.
+pub(crate) fn groups() -> Vec<(Group, Vec<Box<dyn Declared>>)> {
     vec![
-        // Where events go.
-        Setting::new(
-            Destination,
-            "backend",
-            field!(destination.backend),
-            Backend::Auto,
-        )
-        .choices(&["INSIGHTS_EVENTS_BACKEND"], backends(), "")
-        .into(),
-        Setting::new(Destination, "api_key", field!(destination.api_key), None)
+        (Group::Destination, destination()),
+        (Group::Batching, batching()),
+        (Group::Requests, requests()),
+        (Group::Sampling, sampling()),
+        (Group::Queue, queue()),
+        (Group::Hooks, hooks()),
+        (Group::LossReporting, loss_reporting()),
+    ]
+}
+
+/// Every setting, in the README's order.
+pub(crate) fn all() -> impl Iterator<Item = Box<dyn Declared>> {
+    groups().into_iter().flat_map(|(_, settings)| settings)
+}
+
+/// Where events go: the backend, its keys and URLs.
+fn destination() -> Vec<Box<dyn Declared>> {
+    vec![
+        Setting::new("backend", field!(destination.backend), Backend::Auto)
+            .choices(&["INSIGHTS_EVENTS_BACKEND"], backends(), "")
+            .boxed(),
+        Setting::new("api_key", field!(destination.api_key), None)
             .shown("none (then the writer on stdout)")
             .env(&["HONEYBADGER_API_KEY"], "", secret)
-            .into(),
+            .boxed(),
         Setting::new(
-            Destination,
             "endpoint",
             field!(destination.endpoint),
-            DEFAULT_ENDPOINT.to_owned(),
+            DEFAULT_ENDPOINT.into(),
         )
         .env(&["HONEYBADGER_ENDPOINT"], "", |v| {
-            base_url(Service::Honeybadger, v)
+            url(Service::Honeybadger, v)
         })
-        .check(|v| base_url(Service::Honeybadger, v).map(drop))
-        .into(),
+        .check(|v| url(Service::Honeybadger, v).map(drop))
+        .boxed(),
         Setting::new(
-            Destination,
             "honeycomb_write_key",
             field!(destination.honeycomb_write_key),
             None,
         )
         .env(&["HONEYCOMB_API_KEY", "HONEYCOMB_WRITEKEY"], "", secret)
-        .into(),
+        .boxed(),
         Setting::new(
-            Destination,
             "honeycomb_dataset",
             field!(destination.honeycomb_dataset),
-            "insights-events".to_owned(),
+            "insights-events".into(),
         )
         .env(&["HONEYCOMB_DATASET"], "", |v| Ok(v.to_owned()))
-        .check(|v| {
-            if v.trim() != v || v.chars().any(char::is_control) {
-                return Err("no leading or trailing spaces or control characters".into());
-            }
-            Ok(())
+        .check(|v| match v.trim() != v || v.chars().any(char::is_control) {
+            true => Err("no leading or trailing spaces or control characters".into()),
+            false => Ok(()),
         })
-        .into(),
+        .boxed(),
         Setting::new(
-            Destination,
             "honeycomb_api_host",
             field!(destination.honeycomb_api_host),
-            DEFAULT_HONEYCOMB_API_HOST.to_owned(),
+            DEFAULT_HONEYCOMB_API_HOST.into(),
         )
-        .env(&["HONEYCOMB_API_HOST"], "", |v| {
-            base_url(Service::Honeycomb, v)
-        })
-        .check(|v| base_url(Service::Honeycomb, v).map(drop))
-        .into(),
-        // Batching.
-        Setting::new(Batching, "batch_size", field!(batching.size), None)
-            .shown(&format!(
-                "{} (Honeycomb: {})",
-                thousands(BATCH_SIZE.honeybadger as u64),
-                thousands(BATCH_SIZE.honeycomb as u64)
+        .env(&["HONEYCOMB_API_HOST"], "", |v| url(Service::Honeycomb, v))
+        .check(|v| url(Service::Honeycomb, v).map(drop))
+        .boxed(),
+    ]
+}
+
+/// How events are gathered into batches.
+fn batching() -> Vec<Box<dyn Declared>> {
+    let by_backend = |hb: String, hc: String| format!("{hb} (Honeycomb: {hc})");
+    vec![
+        Setting::new("batch_size", field!(batching.size), None)
+            .shown(&by_backend(
+                BATCH_SIZE.honeybadger.shown(),
+                BATCH_SIZE.honeycomb.shown(),
             ))
             .env(&["HONEYBADGER_EVENTS_BATCH_SIZE"], "", |v| {
                 whole(v, 1_000_000).map(Some)
             })
             .check(|v| at_least(v.unwrap_or(1), 1))
-            .into(),
-        Setting::new(Batching, "batch_timeout", field!(batching.timeout), None)
-            .shown(&format!(
-                "{} (Honeycomb: {})",
+            .boxed(),
+        Setting::new("batch_timeout", field!(batching.timeout), None)
+            .shown(&by_backend(
                 BATCH_TIMEOUT.honeybadger.shown(),
-                BATCH_TIMEOUT.honeycomb.shown()
+                BATCH_TIMEOUT.honeycomb.shown(),
             ))
             .env(&["HONEYBADGER_EVENTS_TIMEOUT"], "seconds", |v| {
                 seconds(v).map(Some)
             })
-            .into(),
+            .boxed(),
         Setting::new(
-            Batching,
             "batch_max_bytes",
             field!(batching.max_bytes),
             MAX_BATCH_BYTES,
         )
-        .check(|&v| {
-            if v == 0 || v > MAX_BATCH_BYTES {
-                return Err(format!("must be 1–{}", thousands(MAX_BATCH_BYTES as u64)));
-            }
-            Ok(())
+        .check(|&v| match v == 0 || v > MAX_BATCH_BYTES {
+            true => Err(format!("must be 1–{}", MAX_BATCH_BYTES.shown())),
+            false => Ok(()),
         })
-        .into(),
+        .boxed(),
         Setting::new(
-            Batching,
             "max_event_bytes",
             field!(batching.max_event_bytes),
             MAX_EVENT_BYTES,
         )
         .check(|&v| at_least(v, 1))
-        .into(),
-        Setting::new(Batching, "max_in_flight", field!(batching.max_in_flight), 4)
+        .boxed(),
+        Setting::new("max_in_flight", field!(batching.max_in_flight), 4)
             .check(|&v| at_least(v, 1))
-            .into(),
-        // Requests and retries.
+            .boxed(),
+    ]
+}
+
+/// One request, its retries and throttling, and the body's compression.
+fn requests() -> Vec<Box<dyn Declared>> {
+    vec![
+        Setting::new("request_timeout", field!(retries.request_timeout), secs(15))
+            .check(|v| match v.is_zero() {
+                true => Err("must be longer than zero".into()),
+                false => Ok(()),
+            })
+            .boxed(),
+        Setting::new("max_batch_retries", field!(retries.max_retries), 3)
+            .env(&["HONEYBADGER_EVENTS_MAX_BATCH_RETRIES"], "", |v| {
+                whole(v, 100)
+            })
+            .boxed(),
         Setting::new(
-            Requests,
-            "request_timeout",
-            field!(retries.request_timeout),
-            Duration::from_secs(15),
-        )
-        .check(|v| match v.is_zero() {
-            true => Err("must be longer than zero".into()),
-            false => Ok(()),
-        })
-        .into(),
-        Setting::new(
-            Requests,
-            "max_batch_retries",
-            field!(retries.max_retries),
-            3,
-        )
-        .env(&["HONEYBADGER_EVENTS_MAX_BATCH_RETRIES"], "", |v| {
-            whole(v, 100)
-        })
-        .into(),
-        Setting::new(
-            Requests,
             "retry_backoff",
             field!(retries.backoff),
             Duration::from_millis(500),
         )
-        .into(),
+        .boxed(),
+        Setting::new("retry_backoff_max", field!(retries.backoff_max), secs(30)).boxed(),
+        Setting::new("throttle_wait", field!(retries.throttle_wait), secs(60))
+            .env(&["HONEYBADGER_EVENTS_THROTTLE_WAIT"], "seconds", seconds)
+            .boxed(),
         Setting::new(
-            Requests,
-            "retry_backoff_max",
-            field!(retries.backoff_max),
-            Duration::from_secs(30),
-        )
-        .into(),
-        Setting::new(
-            Requests,
-            "throttle_wait",
-            field!(retries.throttle_wait),
-            Duration::from_secs(60),
-        )
-        .env(&["HONEYBADGER_EVENTS_THROTTLE_WAIT"], "seconds", seconds)
-        .into(),
-        Setting::new(
-            Requests,
             "compression",
             field!(retries.compression),
             Compression::None,
@@ -215,9 +200,14 @@ pub(crate) fn all() -> Vec<Box<dyn Declared>> {
             compressions(),
             "`zstd` for Honeycomb only, with the `zstd` feature",
         )
-        .into(),
-        // Sampling.
-        Setting::new(Sampling, "sample_rate", field!(sampling.honeybadger), 100)
+        .boxed(),
+    ]
+}
+
+/// The sample rates; the backend in use picks one.
+fn sampling() -> Vec<Box<dyn Declared>> {
+    vec![
+        Setting::new("sample_rate", field!(sampling.honeybadger), 100)
             .env(&["HONEYBADGER_EVENTS_SAMPLE_RATE"], "0–100", |v| {
                 whole(v, u32::MAX.into())
             })
@@ -225,68 +215,59 @@ pub(crate) fn all() -> Vec<Box<dyn Declared>> {
                 true => Err("must be 0–100 (percent)".into()),
                 false => Ok(()),
             })
-            .into(),
-        Setting::new(
-            Sampling,
-            "honeycomb_sample_rate",
-            field!(sampling.honeycomb),
-            1,
-        )
-        .env(&["HONEYCOMB_SAMPLE_RATE"], "1 in N", |v| {
-            whole(v, u32::MAX.into())
-        })
-        .check(|&v| match v == 0 {
-            true => Err("must be at least 1 (one in N)".into()),
-            false => Ok(()),
-        })
-        .into(),
-        // The queues.
-        Setting::new(Queue, "max_queue_size", field!(queue.max_size), 10_000)
+            .boxed(),
+        Setting::new("honeycomb_sample_rate", field!(sampling.honeycomb), 1)
+            .env(&["HONEYCOMB_SAMPLE_RATE"], "1 in N", |v| {
+                whole(v, u32::MAX.into())
+            })
+            .check(|&v| match v == 0 {
+                true => Err("must be at least 1 (one in N)".into()),
+                false => Ok(()),
+            })
+            .boxed(),
+    ]
+}
+
+/// The queues between callers, the worker and the responses stream.
+fn queue() -> Vec<Box<dyn Declared>> {
+    vec![
+        Setting::new("max_queue_size", field!(queue.max_size), 10_000)
             .env(&["HONEYBADGER_EVENTS_MAX_QUEUE_SIZE"], "", |v| {
                 whole(v, 100_000_000)
             })
             .check(|&v| at_least(v, 1))
-            .into(),
-        Setting::new(Queue, "block_on_send", field!(queue.block_on_send), false).into(),
-        Setting::new(
-            Queue,
-            "block_on_response",
-            field!(queue.block_on_response),
-            false,
-        )
-        .into(),
-        Setting::new(
-            Queue,
-            "response_queue_size",
-            field!(queue.response_size),
-            1_000,
-        )
-        .check(|&v| at_least(v, 1))
-        .into(),
-        Setting::new(
-            Queue,
-            "drop_timeout",
-            field!(queue.drop_timeout),
-            Duration::from_secs(2),
-        )
-        .into(),
-        // Hooks and filters.
-        Setting::new(
-            Hooks,
-            "filter_keys",
-            field!(hooks.params_filter),
-            ParamsFilter::default(),
-        )
-        .into(),
-        // Loss reporting.
-        Setting::new(
-            LossReporting,
-            "loss_summary_interval",
-            field!(loss.summary_interval),
-            Duration::from_secs(60),
-        )
-        .into(),
+            .boxed(),
+        Setting::new("block_on_send", field!(queue.block_on_send), false).boxed(),
+        Setting::new("block_on_response", field!(queue.block_on_response), false).boxed(),
+        Setting::new("response_queue_size", field!(queue.response_size), 1_000)
+            .check(|&v| at_least(v, 1))
+            .boxed(),
+        Setting::new("drop_timeout", field!(queue.drop_timeout), secs(2)).boxed(),
     ]
+}
+
+/// The params filter (hooks and client-wide fields have no default).
+fn hooks() -> Vec<Box<dyn Declared>> {
+    vec![Setting::new(
+        "filter_keys",
+        field!(hooks.params_filter),
+        ParamsFilter::default(),
+    )
+    .boxed()]
+}
+
+/// How lost events are reported.
+fn loss_reporting() -> Vec<Box<dyn Declared>> {
+    vec![Setting::new(
+        "loss_summary_interval",
+        field!(loss.summary_interval),
+        secs(60),
+    )
+    .boxed()]
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
 }
 
 /// The `INSIGHTS_EVENTS_BACKEND` words.
@@ -351,9 +332,9 @@ pub(crate) trait Declared {
     fn read(&self, config: &mut Config, text: &str) -> Result<(), String>;
     /// The check every value passes: `Err` names the value and says why.
     fn check(&self, config: &Config) -> Result<(), String>;
-    /// The README's row: group, setting, variables, default.
+    /// The README's cells: setting, variables, default.
     #[cfg(test)]
-    fn row(&self) -> [String; 4];
+    fn row(&self) -> [String; 3];
 }
 
 /// A value a setting holds: how an error names it, how the README shows it.
@@ -369,9 +350,6 @@ type Check<T> = Box<dyn Fn(&T) -> Result<(), String>>;
 
 /// One setting (see [`all`]).
 pub(crate) struct Setting<T: 'static> {
-    /// Read for the README's table (by its test).
-    #[cfg_attr(not(test), allow(dead_code))]
-    group: Group,
     name: &'static str,
     field: Field<T>,
     default: T,
@@ -386,9 +364,8 @@ pub(crate) struct Setting<T: 'static> {
 }
 
 impl<T: Value> Setting<T> {
-    fn new(group: Group, name: &'static str, field: Field<T>, default: T) -> Self {
+    fn new(name: &'static str, field: Field<T>, default: T) -> Self {
         Setting {
-            group,
             name,
             field,
             default,
@@ -452,11 +429,10 @@ impl<T: Value> Setting<T> {
         self.check = Some(Box::new(check));
         self
     }
-}
 
-impl<T: Value> From<Setting<T>> for Box<dyn Declared> {
-    fn from(s: Setting<T>) -> Self {
-        Box::new(s)
+    /// The setting in a list of settings of any type.
+    fn boxed(self) -> Box<dyn Declared> {
+        Box::new(self)
     }
 }
 
@@ -492,7 +468,7 @@ impl<T: Value> Declared for Setting<T> {
     }
 
     #[cfg(test)]
-    fn row(&self) -> [String; 4] {
+    fn row(&self) -> [String; 3] {
         let mut vars = self
             .vars
             .iter()
@@ -502,33 +478,29 @@ impl<T: Value> Declared for Setting<T> {
         if !self.form.is_empty() {
             vars = format!("{vars} ({})", self.form);
         }
+        let default = self.shown.clone();
         [
-            self.group.title().to_owned(),
             format!("`{}`", self.name),
             vars,
-            self.shown.clone().unwrap_or_else(|| self.default.shown()),
+            default.unwrap_or_else(|| self.default.shown()),
         ]
     }
 }
 
-/// The README's table of settings (section "Configuration"), a group's
-/// name on its first row only.
+/// The table of settings (in the README's section "Configuration" and in
+/// the doc of `Config::from_lookup`), a group's name on its first row.
 #[cfg(test)]
-pub(crate) fn readme_table() -> Vec<String> {
+pub(crate) fn table() -> Vec<String> {
     let mut lines = vec![
         "| group | setting | environment variable | default |".to_owned(),
         "|---|---|---|---|".to_owned(),
     ];
-    let mut last = String::new();
-    for s in all() {
-        let [group, name, vars, default] = s.row();
-        let group = if group == last {
-            String::new()
-        } else {
-            last = group.clone();
-            group
-        };
-        lines.push(format!("| {group} | {name} | {vars} | {default} |"));
+    for (group, settings) in groups() {
+        for (i, setting) in settings.iter().enumerate() {
+            let title = if i == 0 { group.title() } else { "" };
+            let [name, vars, default] = setting.row();
+            lines.push(format!("| {title} | {name} | {vars} | {default} |"));
+        }
     }
     lines
 }
@@ -742,55 +714,83 @@ mod tests {
         }
     }
 
-    /// The README's table of settings is the declarations': a row missing,
-    /// extra or different fails, naming it. To rewrite the table from the
-    /// declarations: `INSIGHTS_EVENTS_WRITE_README=1 cargo test --lib readme_table`.
-    #[test]
-    fn readme_table_is_the_declarations() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(path).expect("README.md");
-        let lines: Vec<&str> = readme.lines().collect();
-        let section = lines
+    /// The table of settings in `file`: its lines (without `prefix`) from
+    /// the first one starting with `|` after the line `after`, and where
+    /// they stand.
+    fn table_in(text: &str, after: &str, prefix: &str) -> (usize, usize) {
+        let lines: Vec<&str> = text.lines().collect();
+        let row = format!("{prefix}|");
+        let at = lines
             .iter()
-            .position(|l| *l == "## Configuration")
-            .expect("README.md has a section \"## Configuration\"");
-        let start = section
-            + lines[section..]
+            .position(|l| *l == after)
+            .unwrap_or_else(|| panic!("no line {after:?}"));
+        let start = at
+            + lines[at..]
                 .iter()
-                .position(|l| l.starts_with('|'))
-                .expect("a table in the Configuration section");
+                .position(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("no table after {after:?}"));
         let end = start
             + lines[start..]
                 .iter()
-                .position(|l| !l.starts_with('|'))
+                .position(|l| !l.starts_with(&row))
                 .unwrap_or(lines.len() - start);
-        let want = readme_table();
-        if std::env::var_os("INSIGHTS_EVENTS_WRITE_README").is_some() {
+        (start, end)
+    }
+
+    /// Whether the table of settings in `file` is [`table`]'s: each row
+    /// missing, extra or different, named. With
+    /// `INSIGHTS_EVENTS_WRITE_TABLES=1`, rewrites it instead.
+    fn table_problems(file: &str, after: &str, prefix: &str) -> Vec<String> {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        let (start, end) = table_in(&text, after, prefix);
+        let want = table();
+        if std::env::var_os("INSIGHTS_EVENTS_WRITE_TABLES").is_some() {
             let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
-            out.extend(want.iter().cloned());
+            out.extend(want.iter().map(|l| format!("{prefix}{l}")));
             out.extend(lines[end..].iter().map(|l| l.to_string()));
-            std::fs::write(path, out.join("\n") + "\n").expect("write README.md");
-            return;
+            std::fs::write(&path, out.join("\n") + "\n").expect("write");
+            return Vec::new();
         }
-        let have = &lines[start..end];
+        let have: Vec<&str> = lines[start..end]
+            .iter()
+            .map(|l| &l[prefix.len()..])
+            .collect();
         let mut problems = Vec::new();
         for row in &want {
             if !have.contains(&row.as_str()) {
-                problems.push(format!("missing or different: {row}"));
+                problems.push(format!("{file}: missing or different: {row}"));
             }
         }
-        for row in have {
-            if !want.contains(&row.to_string()) {
-                problems.push(format!("not declared: {row}"));
+        for row in &have {
+            if !want.iter().any(|w| w == row) {
+                problems.push(format!("{file}: not declared: {row}"));
             }
         }
-        if problems.is_empty() && have.len() == want.len() {
-            assert_eq!(have, &want[..], "README rows are out of order");
+        if problems.is_empty() && have != want {
+            problems.push(format!("{file}: the rows are out of order"));
         }
+        problems
+    }
+
+    /// The tables of settings in the README (section "Configuration") and
+    /// in the doc of `Config::from_lookup` are the declarations'. To
+    /// rewrite both from the declarations:
+    /// `INSIGHTS_EVENTS_WRITE_TABLES=1 cargo test --all-features --lib settings_table`.
+    #[test]
+    fn settings_table_is_the_declarations() {
+        let mut problems = table_problems("README.md", "## Configuration", "");
+        problems.extend(table_problems(
+            "src/config.rs",
+            "    /// Reads settings through `lookup` (a variable name to its value): the",
+            "    /// ",
+        ));
         assert!(
             problems.is_empty(),
-            "README.md's Configuration table differs from config::settings::all() \
-             (rewrite it with INSIGHTS_EVENTS_WRITE_README=1 cargo test --lib readme_table):\n{}",
+            "the tables of settings differ from the declarations in src/config/settings.rs \
+             (to rewrite them: INSIGHTS_EVENTS_WRITE_TABLES=1 cargo test --all-features --lib \
+             settings_table):\n{}",
             problems.join("\n")
         );
     }
