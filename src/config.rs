@@ -56,9 +56,8 @@ macro_rules! setter {
 }
 
 impl Config {
-    /// The declared defaults: no keys (so the writer on stdout), a queue of
-    /// 10,000 events, honeybadger-python's batching (1,000 events or 5 s)
-    /// and retries (3). The README's "Configuration" table lists them all.
+    /// The declared defaults (the table in [`Config::from_lookup`]): no
+    /// keys, so the writer on stdout.
     pub fn new() -> Self {
         let mut config = Config::placeholder();
         for setting in settings::all() {
