@@ -486,6 +486,35 @@ mod tests {
         }
     }
 
+    /// Every declared variable but the keys refuses a value it cannot
+    /// use, naming the variable and the value; a key takes any text and
+    /// never shows it.
+    #[test]
+    fn every_variable_refuses_what_it_cannot_use() {
+        let keys = [
+            "HONEYBADGER_API_KEY",
+            "HONEYCOMB_API_KEY",
+            "HONEYCOMB_WRITEKEY",
+        ];
+        let mut seen = 0;
+        for setting in settings::all() {
+            for &var in setting.vars() {
+                seen += 1;
+                let got = env(&[(var, " xyzzy\u{7} ")]);
+                if keys.contains(&var) {
+                    assert!(!format!("{:?}", got.expect(var)).contains("xyzzy"), "{var}");
+                    continue;
+                }
+                let e = got.expect_err(var).to_string();
+                assert!(
+                    e.starts_with(&format!("invalid {var}=\" xyzzy\\u{{7}} \": ")),
+                    "{e}"
+                );
+            }
+        }
+        assert_eq!(seen, 15);
+    }
+
     #[test]
     fn reads_honeybadger_python_variables() {
         let c = env(&[
