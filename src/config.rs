@@ -1,11 +1,20 @@
 //! Client configuration: a builder, and [`Config::from_env`] with the
 //! variable names honeybadger-python reads.
 //!
+//! Each setting is declared once, in `config::settings`: its variable, its
+//! default, how the variable is read and the check its value passes. This
+//! module holds the public setters, reads the environment and checks a
+//! configuration through those declarations, and turns a [`Config`] into
+//! the plain settings each lower layer takes (`CoreSettings`, `RetryPolicy`,
+//! `Sampler`), so none of them sees `Config`.
+//!
 //! Part of layer 7 (beside `client`); uses `core::settings`, `transport`,
-//! `pipeline`, `model`, `error`. It turns a [`Config`] into the plain
-//! settings each lower layer takes, so none of them sees `Config`.
+//! `pipeline`, `model`, `error`.
 
-use std::fmt;
+mod settings;
+mod url;
+mod values;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,115 +23,20 @@ use serde_json::Value;
 use crate::core::settings::CoreSettings;
 pub use crate::error::ConfigError;
 use crate::model::event::Event;
-use crate::model::fields::Fields;
 use crate::pipeline::filter::ParamsFilter;
-pub use crate::pipeline::prepare::BeforeEvent;
-use crate::pipeline::prepare::Policy;
 use crate::pipeline::sampling::Sampler;
 pub use crate::transport::compress::Compression;
 use crate::transport::honeybadger::HoneybadgerSender;
 use crate::transport::honeycomb::HoneycombSender;
 use crate::transport::policy::RetryPolicy;
 pub use crate::transport::secret::Secret;
-use crate::transport::Sender;
-
-/// Default Honeybadger endpoint.
-pub const DEFAULT_ENDPOINT: &str = "https://api.honeybadger.io";
-/// Default Honeycomb API host.
-pub const DEFAULT_HONEYCOMB_API_HOST: &str = "https://api.honeycomb.io";
-/// Largest event Honeybadger accepts, in bytes of JSON.
-pub const MAX_EVENT_BYTES: usize = 102_400;
-/// Batches stay under this many bytes.
-pub const MAX_BATCH_BYTES: usize = 5_000_000;
-
-/// Where events go.
-#[derive(Clone, Default)]
-pub enum Backend {
-    /// Honeybadger when an API key is set, else Honeycomb when a write key is
-    /// set, else the writer on stdout.
-    #[default]
-    Auto,
-    /// Honeybadger Insights (`POST {endpoint}/v1/events`, NDJSON).
-    Honeybadger,
-    /// Honeycomb (`POST {api_host}/1/batch/{dataset}`).
-    Honeycomb,
-    /// NDJSON lines, as Honeybadger would receive them, on stdout.
-    Stdout,
-    /// Any other sender: [`crate::transmission::WriterSender`],
-    /// [`crate::transmission::MemorySender`],
-    /// [`crate::transmission::DiscardSender`], or your own.
-    Custom(Arc<dyn Sender>),
-}
-
-impl fmt::Debug for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Backend::Auto => f.write_str("Auto"),
-            Backend::Honeybadger => f.write_str("Honeybadger"),
-            Backend::Honeycomb => f.write_str("Honeycomb"),
-            Backend::Stdout => f.write_str("Stdout"),
-            Backend::Custom(s) => write!(f, "Custom({})", s.name()),
-        }
-    }
-}
-
-/// The backend a configuration resolves to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BackendKind {
-    Honeybadger,
-    Honeycomb,
-    Other,
-}
-
-/// A dynamic field: run when each event is created.
-pub type DynamicField = Arc<dyn Fn() -> Value + Send + Sync>;
-
-/// How the client is set up. Start from [`Config::new`] or
-/// [`Config::from_env`], then chain setters.
-///
-/// ```
-/// use std::time::Duration;
-/// use insights_events::Config;
-///
-/// let config = Config::new()
-///     .api_key("hbp_xxx")
-///     .batch_size(500)
-///     .batch_timeout(Duration::from_secs(1))
-///     .sample_rate(50);
-/// assert!(!format!("{config:?}").contains("hbp_xxx"));
-/// ```
-#[derive(Clone)]
-pub struct Config {
-    pub(crate) backend: Backend,
-    pub(crate) api_key: Option<Secret>,
-    pub(crate) endpoint: String,
-    pub(crate) honeycomb_write_key: Option<Secret>,
-    pub(crate) honeycomb_dataset: String,
-    pub(crate) honeycomb_api_host: String,
-    pub(crate) batch_size: Option<usize>,
-    pub(crate) batch_timeout: Option<Duration>,
-    pub(crate) batch_max_bytes: usize,
-    pub(crate) max_event_bytes: usize,
-    pub(crate) max_queue_size: usize,
-    pub(crate) max_in_flight: usize,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_batch_retries: u32,
-    pub(crate) retry_backoff: Duration,
-    pub(crate) retry_backoff_max: Duration,
-    pub(crate) throttle_wait: Duration,
-    pub(crate) sample_rate: u32,
-    pub(crate) honeycomb_sample_rate: u32,
-    pub(crate) compression: Compression,
-    pub(crate) block_on_send: bool,
-    pub(crate) block_on_response: bool,
-    pub(crate) response_queue_size: usize,
-    pub(crate) drop_timeout: Duration,
-    pub(crate) loss_summary_interval: Duration,
-    pub(crate) params_filter: ParamsFilter,
-    pub(crate) before_event: Vec<BeforeEvent>,
-    pub(crate) fields: Fields,
-    pub(crate) dynamic_fields: Vec<(String, DynamicField)>,
-}
+use settings::{BATCH_SIZE, BATCH_TIMEOUT};
+pub use settings::{
+    DEFAULT_ENDPOINT, DEFAULT_HONEYCOMB_API_HOST, MAX_BATCH_BYTES, MAX_EVENT_BYTES,
+};
+use url::{base_url, Service};
+pub(crate) use values::BackendKind;
+pub use values::{Backend, Config, DynamicField};
 
 impl Default for Config {
     fn default() -> Self {
@@ -130,72 +44,26 @@ impl Default for Config {
     }
 }
 
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("backend", &self.backend)
-            .field("api_key", &self.api_key)
-            .field("endpoint", &self.endpoint)
-            .field("honeycomb_write_key", &self.honeycomb_write_key)
-            .field("honeycomb_dataset", &self.honeycomb_dataset)
-            .field("honeycomb_api_host", &self.honeycomb_api_host)
-            .field("batch_size", &self.batch_size)
-            .field("batch_timeout", &self.batch_timeout)
-            .field("max_queue_size", &self.max_queue_size)
-            .field("max_batch_retries", &self.max_batch_retries)
-            .field("sample_rate", &self.sample_rate)
-            .field("compression", &self.compression)
-            .field("block_on_send", &self.block_on_send)
-            .field("before_event", &self.before_event.len())
-            .finish_non_exhaustive()
-    }
-}
-
+/// A public setter: `name(arg: Type) => group.field = value`.
 macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident: $t:ty) => {
+    ($(#[$doc:meta])* $name:ident($arg:ident: $t:ty) => $($part:ident).+ = $value:expr) => {
         $(#[$doc])*
-        pub fn $name(mut self, value: $t) -> Self {
-            self.$name = value;
+        pub fn $name(mut self, $arg: $t) -> Self {
+            self.$($part).+ = $value;
             self
         }
     };
 }
 
 impl Config {
-    /// Defaults: no keys (so the writer on stdout), queue of 10,000 events,
-    /// honeybadger-python's batching (1,000 events or 5 s) and retries (3).
+    /// The declared defaults (the table in [`Config::from_lookup`]): no
+    /// keys, so the writer on stdout.
     pub fn new() -> Self {
-        Config {
-            backend: Backend::Auto,
-            api_key: None,
-            endpoint: DEFAULT_ENDPOINT.to_owned(),
-            honeycomb_write_key: None,
-            honeycomb_dataset: "insights-events".to_owned(),
-            honeycomb_api_host: DEFAULT_HONEYCOMB_API_HOST.to_owned(),
-            batch_size: None,
-            batch_timeout: None,
-            batch_max_bytes: MAX_BATCH_BYTES,
-            max_event_bytes: MAX_EVENT_BYTES,
-            max_queue_size: 10_000,
-            max_in_flight: 4,
-            request_timeout: Duration::from_secs(15),
-            max_batch_retries: 3,
-            retry_backoff: Duration::from_millis(500),
-            retry_backoff_max: Duration::from_secs(30),
-            throttle_wait: Duration::from_secs(60),
-            sample_rate: 100,
-            honeycomb_sample_rate: 1,
-            compression: Compression::None,
-            block_on_send: false,
-            block_on_response: false,
-            response_queue_size: 1_000,
-            drop_timeout: Duration::from_secs(2),
-            loss_summary_interval: Duration::from_secs(60),
-            params_filter: ParamsFilter::default(),
-            before_event: Vec::new(),
-            fields: Fields::new(),
-            dynamic_fields: Vec::new(),
+        let mut config = Config::placeholder();
+        for setting in settings::all() {
+            setting.reset(&mut config);
         }
+        config
     }
 
     /// Reads the process environment (see [`Config::from_lookup`]).
@@ -203,27 +71,43 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// Reads settings through `lookup` (a variable name to its value):
+    /// Reads settings through `lookup` (a variable name to its value): the
+    /// variables honeybadger-python reads (`HONEYBADGER_API_KEY`,
+    /// `HONEYBADGER_ENDPOINT`, `HONEYBADGER_EVENTS_*`), libhoney's
+    /// (`HONEYCOMB_*`) and `INSIGHTS_EVENTS_BACKEND`,
+    /// `INSIGHTS_EVENTS_COMPRESSION`:
     ///
-    /// | variable | setting |
-    /// |---|---|
-    /// | `HONEYBADGER_API_KEY` | [`Config::api_key`] |
-    /// | `HONEYBADGER_ENDPOINT` | [`Config::endpoint`] |
-    /// | `HONEYBADGER_EVENTS_BATCH_SIZE` | [`Config::batch_size`] |
-    /// | `HONEYBADGER_EVENTS_MAX_QUEUE_SIZE` | [`Config::max_queue_size`] |
-    /// | `HONEYBADGER_EVENTS_TIMEOUT` (seconds) | [`Config::batch_timeout`] |
-    /// | `HONEYBADGER_EVENTS_MAX_BATCH_RETRIES` | [`Config::max_batch_retries`] |
-    /// | `HONEYBADGER_EVENTS_THROTTLE_WAIT` (seconds) | [`Config::throttle_wait`] |
-    /// | `HONEYBADGER_EVENTS_SAMPLE_RATE` (0–100) | [`Config::sample_rate`] |
-    /// | `HONEYCOMB_API_KEY` or `HONEYCOMB_WRITEKEY` | [`Config::honeycomb_write_key`] |
-    /// | `HONEYCOMB_DATASET` | [`Config::honeycomb_dataset`] |
-    /// | `HONEYCOMB_API_HOST` | [`Config::honeycomb_api_host`] |
-    /// | `HONEYCOMB_SAMPLE_RATE` (1 in N) | [`Config::honeycomb_sample_rate`] |
-    /// | `INSIGHTS_EVENTS_BACKEND` (`honeybadger`, `honeycomb`, `stdout`) | [`Config::backend`] |
-    /// | `INSIGHTS_EVENTS_COMPRESSION` (`none`, `gzip`, `deflate`) | [`Config::compression`] |
+    /// | group | setting | environment variable | default |
+    /// |---|---|---|---|
+    /// | where events go | `backend` | `INSIGHTS_EVENTS_BACKEND` (`auto`, `honeybadger`, `honeycomb`, `stdout`, `writer`) | `auto` |
+    /// |  | `api_key` | `HONEYBADGER_API_KEY` | none (then the writer on stdout) |
+    /// |  | `endpoint` | `HONEYBADGER_ENDPOINT` | `https://api.honeybadger.io` |
+    /// |  | `honeycomb_write_key` | `HONEYCOMB_API_KEY` or `HONEYCOMB_WRITEKEY` | none |
+    /// |  | `honeycomb_dataset` | `HONEYCOMB_DATASET` | `insights-events` |
+    /// |  | `honeycomb_api_host` | `HONEYCOMB_API_HOST` | `https://api.honeycomb.io` |
+    /// | batching | `batch_size` | `HONEYBADGER_EVENTS_BATCH_SIZE` | 1,000 (Honeycomb: 500) |
+    /// |  | `batch_timeout` | `HONEYBADGER_EVENTS_TIMEOUT` (seconds) | 5 s (Honeycomb: 100 ms) |
+    /// |  | `batch_max_bytes` |  | 5,000,000 |
+    /// |  | `max_event_bytes` |  | 102,400 |
+    /// |  | `max_in_flight` |  | 4 |
+    /// | requests and retries | `request_timeout` |  | 15 s |
+    /// |  | `max_batch_retries` | `HONEYBADGER_EVENTS_MAX_BATCH_RETRIES` | 3 |
+    /// |  | `retry_backoff` |  | 500 ms |
+    /// |  | `retry_backoff_max` |  | 30 s |
+    /// |  | `throttle_wait` | `HONEYBADGER_EVENTS_THROTTLE_WAIT` (seconds) | 60 s |
+    /// |  | `compression` | `INSIGHTS_EVENTS_COMPRESSION` (`none`, `gzip`, `deflate`, `zstd`; `zstd` for Honeycomb only, with the `zstd` feature) | `none` |
+    /// | sampling | `sample_rate` | `HONEYBADGER_EVENTS_SAMPLE_RATE` (0–100) | 100 |
+    /// |  | `honeycomb_sample_rate` | `HONEYCOMB_SAMPLE_RATE` (1 in N) | 1 |
+    /// | queues | `max_queue_size` | `HONEYBADGER_EVENTS_MAX_QUEUE_SIZE` | 10,000 |
+    /// |  | `block_on_send` |  | false |
+    /// |  | `block_on_response` |  | false |
+    /// |  | `response_queue_size` |  | 1,000 |
+    /// |  | `drop_timeout` |  | 2 s |
+    /// | hooks and filters | `filter_keys` |  | `password`, `password_confirmation`, `credit_card`, `CSRF_COOKIE` |
+    /// | loss reporting | `loss_summary_interval` |  | 60 s |
     ///
     /// Unset or empty variables keep the default; a value that cannot be used
-    /// is an error that names the variable.
+    /// is an error that names the variable and the value (never a key's).
     ///
     /// ```
     /// use insights_events::Config;
@@ -232,154 +116,120 @@ impl Config {
     /// assert!(err.to_string().contains("HONEYBADGER_EVENTS_SAMPLE_RATE"));
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
-        let mut c = Config::new();
-        if let Some(v) = get("HONEYBADGER_API_KEY") {
-            c.api_key = Some(Secret::new(v.trim().to_owned()));
+        let mut config = Config::new();
+        for setting in settings::all() {
+            let found = setting.vars().iter().find_map(|&var| {
+                let text = lookup(var).filter(|v| !v.trim().is_empty())?;
+                Some((var, text))
+            });
+            if let Some((var, text)) = found {
+                setting
+                    .read(&mut config, &text)
+                    .map_err(|reason| ConfigError::InvalidEnv {
+                        var,
+                        value: text,
+                        reason,
+                    })?;
+            }
         }
-        if let Some(v) = get("HONEYBADGER_ENDPOINT") {
-            c.endpoint = base_url(Service::Honeybadger, &v)
-                .map_err(|why| invalid_env("HONEYBADGER_ENDPOINT", &v, &why))?;
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_BATCH_SIZE") {
-            c.batch_size = Some(parse_num(
-                "HONEYBADGER_EVENTS_BATCH_SIZE",
-                &v,
-                1,
-                1_000_000,
-            )?);
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_MAX_QUEUE_SIZE") {
-            c.max_queue_size = parse_num("HONEYBADGER_EVENTS_MAX_QUEUE_SIZE", &v, 1, 100_000_000)?;
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_TIMEOUT") {
-            c.batch_timeout = Some(parse_secs("HONEYBADGER_EVENTS_TIMEOUT", &v)?);
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_MAX_BATCH_RETRIES") {
-            c.max_batch_retries = parse_num("HONEYBADGER_EVENTS_MAX_BATCH_RETRIES", &v, 0, 100)?;
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_THROTTLE_WAIT") {
-            c.throttle_wait = parse_secs("HONEYBADGER_EVENTS_THROTTLE_WAIT", &v)?;
-        }
-        if let Some(v) = get("HONEYBADGER_EVENTS_SAMPLE_RATE") {
-            c.sample_rate = parse_num("HONEYBADGER_EVENTS_SAMPLE_RATE", &v, 0, 100)?;
-        }
-        if let Some(v) = get("HONEYCOMB_API_KEY").or_else(|| get("HONEYCOMB_WRITEKEY")) {
-            c.honeycomb_write_key = Some(Secret::new(v.trim().to_owned()));
-        }
-        if let Some(v) = get("HONEYCOMB_DATASET") {
-            c.honeycomb_dataset = v;
-        }
-        if let Some(v) = get("HONEYCOMB_API_HOST") {
-            c.honeycomb_api_host = base_url(Service::Honeycomb, &v)
-                .map_err(|why| invalid_env("HONEYCOMB_API_HOST", &v, &why))?;
-        }
-        if let Some(v) = get("HONEYCOMB_SAMPLE_RATE") {
-            c.honeycomb_sample_rate = parse_num("HONEYCOMB_SAMPLE_RATE", &v, 1, u32::MAX as u64)?;
-        }
-        if let Some(v) = get("INSIGHTS_EVENTS_BACKEND") {
-            c.backend = match v.trim().to_ascii_lowercase().as_str() {
-                "auto" => Backend::Auto,
-                "honeybadger" => Backend::Honeybadger,
-                "honeycomb" => Backend::Honeycomb,
-                "stdout" | "writer" => Backend::Stdout,
-                _ => {
-                    return Err(invalid_env(
-                        "INSIGHTS_EVENTS_BACKEND",
-                        &v,
-                        "expected auto, honeybadger, honeycomb or stdout",
-                    ))
-                }
-            };
-        }
-        if let Some(v) = get("INSIGHTS_EVENTS_COMPRESSION") {
-            c.compression = match v.trim().to_ascii_lowercase().as_str() {
-                "none" => Compression::None,
-                "gzip" => Compression::Gzip,
-                "deflate" => Compression::Deflate,
-                "zstd" => Compression::Zstd,
-                _ => {
-                    return Err(invalid_env(
-                        "INSIGHTS_EVENTS_COMPRESSION",
-                        &v,
-                        "expected none, gzip, deflate or zstd",
-                    ))
-                }
-            };
-        }
-        Ok(c)
-    }
-
-    /// The Honeybadger project API key. Selects the Honeybadger backend
-    /// (with [`Backend::Auto`]).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(Secret::new(key.into()));
-        self
-    }
-
-    /// The Honeybadger endpoint: the base URL (default
-    /// `https://api.honeybadger.io`); events go to `{endpoint}/v1/events`.
-    /// The full events URL (`…/v1/events`) is understood as its base; any
-    /// other path, a query or a fragment is refused when the client is
-    /// built, with an error saying what to write.
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = url.into();
-        self
-    }
-
-    /// The Honeycomb write key. Selects the Honeycomb backend when no
-    /// Honeybadger key is set (with [`Backend::Auto`]).
-    pub fn honeycomb_write_key(mut self, key: impl Into<String>) -> Self {
-        self.honeycomb_write_key = Some(Secret::new(key.into()));
-        self
-    }
-
-    /// The Honeycomb dataset (default `insights-events`).
-    pub fn honeycomb_dataset(mut self, dataset: impl Into<String>) -> Self {
-        self.honeycomb_dataset = dataset.into();
-        self
-    }
-
-    /// The Honeycomb API host (default `https://api.honeycomb.io`); events
-    /// go to `{api_host}/1/batch/{dataset}`. A path (such as
-    /// `/1/batch/<dataset>`), a query or a fragment is refused when the
-    /// client is built: the dataset is [`Config::honeycomb_dataset`].
-    pub fn honeycomb_api_host(mut self, url: impl Into<String>) -> Self {
-        self.honeycomb_api_host = url.into();
-        self
-    }
-
-    /// Events per batch (default 1,000 for Honeybadger, 500 for Honeycomb).
-    ///
-    /// libhoney sends Honeycomb batches of 50; with 500, a busy client makes
-    /// a tenth of the requests, which is what bounds its throughput (1.9× the
-    /// events per second on loopback, `BENCHMARKS.md`). A quiet client is
-    /// not slowed: a batch also goes when its `batch_timeout` is up, and
-    /// when it reaches `batch_max_bytes`.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = Some(n);
-        self
-    }
-
-    /// How long a batch may wait for more events once it has one (default
-    /// 5 s for Honeybadger, 100 ms for Honeycomb).
-    pub fn batch_timeout(mut self, d: Duration) -> Self {
-        self.batch_timeout = Some(d);
-        self
+        Ok(config)
     }
 
     setter!(
         /// The backend (default [`Backend::Auto`]).
-        backend: Backend
+        backend(backend: Backend) => destination.backend = backend
+    );
+    setter!(
+        /// The Honeybadger project API key. Selects the Honeybadger backend
+        /// (with [`Backend::Auto`]).
+        api_key(key: impl Into<String>) => destination.api_key = Some(Secret::new(key.into()))
+    );
+    setter!(
+        /// The Honeybadger endpoint: the base URL (default
+        /// `https://api.honeybadger.io`); events go to `{endpoint}/v1/events`.
+        /// The full events URL (`…/v1/events`) is understood as its base; any
+        /// other path, a query or a fragment is refused when the client is
+        /// built, with an error saying what to write.
+        endpoint(url: impl Into<String>) => destination.endpoint = url.into()
+    );
+    setter!(
+        /// The Honeycomb write key. Selects the Honeycomb backend when no
+        /// Honeybadger key is set (with [`Backend::Auto`]).
+        honeycomb_write_key(key: impl Into<String>) =>
+            destination.honeycomb_write_key = Some(Secret::new(key.into()))
+    );
+    setter!(
+        /// The Honeycomb dataset (default `insights-events`).
+        honeycomb_dataset(dataset: impl Into<String>) =>
+            destination.honeycomb_dataset = dataset.into()
+    );
+    setter!(
+        /// The Honeycomb API host (default `https://api.honeycomb.io`); events
+        /// go to `{api_host}/1/batch/{dataset}`. A path (such as
+        /// `/1/batch/<dataset>`), a query or a fragment is refused when the
+        /// client is built: the dataset is [`Config::honeycomb_dataset`].
+        honeycomb_api_host(url: impl Into<String>) =>
+            destination.honeycomb_api_host = url.into()
+    );
+    setter!(
+        /// Events per batch (default 1,000 for Honeybadger, 500 for Honeycomb).
+        ///
+        /// libhoney sends Honeycomb batches of 50; with 500, a busy client makes
+        /// a tenth of the requests, which is what bounds its throughput (1.9× the
+        /// events per second on loopback, `BENCHMARKS.md`). A quiet client is
+        /// not slowed: a batch also goes when its `batch_timeout` is up, and
+        /// when it reaches `batch_max_bytes`.
+        batch_size(n: usize) => batching.size = Some(n)
+    );
+    setter!(
+        /// How long a batch may wait for more events once it has one (default
+        /// 5 s for Honeybadger, 100 ms for Honeycomb).
+        batch_timeout(d: Duration) => batching.timeout = Some(d)
     );
     setter!(
         /// Largest batch body in bytes (default and ceiling 5,000,000).
-        batch_max_bytes: usize
+        batch_max_bytes(n: usize) => batching.max_bytes = n
     );
     setter!(
         /// Largest single event in bytes of JSON (default 102,400); larger
         /// events are rejected alone.
-        max_event_bytes: usize
+        max_event_bytes(n: usize) => batching.max_event_bytes = n
+    );
+    setter!(
+        /// Batches in flight at once (default 4).
+        max_in_flight(n: usize) => batching.max_in_flight = n
+    );
+    setter!(
+        /// Timeout of one HTTP request (default 15 s).
+        request_timeout(d: Duration) => retries.request_timeout = d
+    );
+    setter!(
+        /// Retries of a batch after 5xx, timeouts and connection errors (default 3).
+        max_batch_retries(n: u32) => retries.max_retries = n
+    );
+    setter!(
+        /// First retry delay; it doubles each attempt, with jitter (default 500 ms).
+        retry_backoff(d: Duration) => retries.backoff = d
+    );
+    setter!(
+        /// Ceiling of the retry delay (default 30 s).
+        retry_backoff_max(d: Duration) => retries.backoff_max = d
+    );
+    setter!(
+        /// Wait after a 429 without `Retry-After`, and the pause after a 401/403 (default 60 s).
+        throttle_wait(d: Duration) => retries.throttle_wait = d
+    );
+    setter!(
+        /// Body compression (default none).
+        compression(c: Compression) => retries.compression = c
+    );
+    setter!(
+        /// Honeybadger sample rate in percent, 0–100 (default 100: keep all).
+        sample_rate(rate: u32) => sampling.honeybadger = rate
+    );
+    setter!(
+        /// Honeycomb sample rate, "one in N" (default 1: keep all).
+        honeycomb_sample_rate(rate: u32) => sampling.honeycomb = rate
     );
     setter!(
         /// Capacity of the queue between callers and the worker (default
@@ -387,59 +237,27 @@ impl Config {
         /// in a slot of its own before handing them to the queue in one go
         /// (the worker takes partial slots whenever the queue is empty, and
         /// on flush and close), so the bound is this plus 32 per thread.
-        max_queue_size: usize
-    );
-    setter!(
-        /// Batches in flight at once (default 4).
-        max_in_flight: usize
-    );
-    setter!(
-        /// Timeout of one HTTP request (default 15 s).
-        request_timeout: Duration
-    );
-    setter!(
-        /// Retries of a batch after 5xx, timeouts and connection errors (default 3).
-        max_batch_retries: u32
-    );
-    setter!(
-        /// First retry delay; it doubles each attempt, with jitter (default 500 ms).
-        retry_backoff: Duration
-    );
-    setter!(
-        /// Ceiling of the retry delay (default 30 s).
-        retry_backoff_max: Duration
-    );
-    setter!(
-        /// Wait after a 429 without `Retry-After`, and the pause after a 401/403 (default 60 s).
-        throttle_wait: Duration
-    );
-    setter!(
-        /// Honeybadger sample rate in percent, 0–100 (default 100: keep all).
-        sample_rate: u32
-    );
-    setter!(
-        /// Honeycomb sample rate, "one in N" (default 1: keep all).
-        honeycomb_sample_rate: u32
-    );
-    setter!(
-        /// Body compression (default none).
-        compression: Compression
+        max_queue_size(n: usize) => queue.max_size = n
     );
     setter!(
         /// Block the caller when the queue is full instead of dropping the event.
-        block_on_send: bool
+        block_on_send(block: bool) => queue.block_on_send = block
     );
     setter!(
         /// Block the worker when the responses queue is full instead of dropping responses.
-        block_on_response: bool
+        block_on_response(block: bool) => queue.block_on_response = block
     );
     setter!(
         /// Capacity of the responses queue (default 1,000).
-        response_queue_size: usize
+        response_queue_size(n: usize) => queue.response_size = n
     );
     setter!(
         /// Deadline for the flush done when the last client handle is dropped (default 2 s).
-        drop_timeout: Duration
+        drop_timeout(d: Duration) => queue.drop_timeout = d
+    );
+    setter!(
+        /// The params filter (default: honeybadger-python's keys).
+        params_filter(filter: ParamsFilter) => hooks.params_filter = filter
     );
     setter!(
         /// The shortest time between two summaries of lost events (default
@@ -449,21 +267,16 @@ impl Config {
         /// and the fix; later losses are counted and summarised (counts by
         /// reason) at most this often, and at close. Zero summarises every
         /// later loss.
-        loss_summary_interval: Duration
-    );
-    setter!(
-        /// The params filter (default: honeybadger-python's keys).
-        params_filter: ParamsFilter
+        loss_summary_interval(d: Duration) => loss.summary_interval = d
     );
 
     /// Replaces the filtered keys (an empty list turns filtering off).
-    pub fn filter_keys<I, S>(mut self, keys: I) -> Self
+    pub fn filter_keys<I, S>(self, keys: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.params_filter = ParamsFilter::new(keys);
-        self
+        self.params_filter(ParamsFilter::new(keys))
     }
 
     /// Adds a hook run on every event before it is sent (on the background
@@ -473,13 +286,13 @@ impl Config {
         mut self,
         hook: impl Fn(&mut Event) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.before_event.push(Arc::new(hook));
+        self.hooks.before_event.push(Arc::new(hook));
         self
     }
 
     /// Adds a client-wide field, merged under every event.
     pub fn field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.fields.insert(key.into(), value.into());
+        self.hooks.fields.insert(key.into(), value.into());
         self
     }
 
@@ -494,49 +307,29 @@ impl Config {
         self
     }
 
-    pub(crate) fn backend_kind(&self) -> BackendKind {
-        match &self.backend {
-            Backend::Honeybadger => BackendKind::Honeybadger,
-            Backend::Honeycomb => BackendKind::Honeycomb,
-            Backend::Auto if self.api_key.is_some() => BackendKind::Honeybadger,
-            Backend::Auto if self.honeycomb_write_key.is_some() => BackendKind::Honeycomb,
-            _ => BackendKind::Other,
-        }
-    }
-
     pub(crate) fn effective_batch_size(&self) -> usize {
-        self.batch_size.unwrap_or(match self.backend_kind() {
-            BackendKind::Honeycomb => 500,
-            _ => 1_000,
-        })
+        (self.batching.size).unwrap_or(BATCH_SIZE.get(self.backend_kind()))
     }
 
     pub(crate) fn effective_batch_timeout(&self) -> Duration {
-        self.batch_timeout.unwrap_or(match self.backend_kind() {
-            BackendKind::Honeycomb => Duration::from_millis(100),
-            _ => Duration::from_secs(5),
-        })
+        (self.batching.timeout).unwrap_or(BATCH_TIMEOUT.get(self.backend_kind()))
     }
 
     /// What the core needs of this configuration.
     pub(crate) fn core_settings(&self) -> CoreSettings {
         CoreSettings {
-            max_queue_size: self.max_queue_size,
-            response_queue_size: self.response_queue_size,
-            block_on_send: self.block_on_send,
-            block_on_response: self.block_on_response,
+            max_queue_size: self.queue.max_size,
+            response_queue_size: self.queue.response_size,
+            block_on_send: self.queue.block_on_send,
+            block_on_response: self.queue.block_on_response,
             batch_size: self.effective_batch_size(),
             batch_timeout: self.effective_batch_timeout(),
-            batch_max_bytes: self.batch_max_bytes,
-            max_event_bytes: self.max_event_bytes,
-            max_in_flight: self.max_in_flight,
-            drop_timeout: self.drop_timeout,
-            loss_summary_interval: self.loss_summary_interval,
-            policy: Policy {
-                before_event: self.before_event.clone(),
-                params_filter: self.params_filter.clone(),
-                fields: self.fields.clone(),
-            },
+            batch_max_bytes: self.batching.max_bytes,
+            max_event_bytes: self.batching.max_event_bytes,
+            max_in_flight: self.batching.max_in_flight,
+            drop_timeout: self.queue.drop_timeout,
+            loss_summary_interval: self.loss.summary_interval,
+            policy: self.hooks.clone(),
         }
     }
 
@@ -544,119 +337,66 @@ impl Config {
     pub(crate) fn sampler(&self) -> Sampler {
         match self.backend_kind() {
             BackendKind::Honeycomb => Sampler::Honeycomb {
-                rate: self.honeycomb_sample_rate,
+                rate: self.sampling.honeycomb,
             },
             _ => Sampler::Honeybadger {
-                rate: self.sample_rate,
+                rate: self.sampling.honeybadger,
             },
         }
     }
 
     /// The HTTP senders' retry and throttling settings.
     pub(crate) fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            request_timeout: self.request_timeout,
-            max_retries: self.max_batch_retries,
-            backoff: self.retry_backoff,
-            backoff_max: self.retry_backoff_max,
-            throttle_wait: self.throttle_wait,
-            compression: self.compression,
-        }
+        self.retries.clone()
     }
 
+    /// The checks at `Client::new`: each setting's declared check (the
+    /// error names the setting and the value, never a key), then the rules
+    /// that join settings.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |setting, reason: &str| {
-            Err(ConfigError::Invalid {
+        for setting in settings::all() {
+            setting.check(self).map_err(|reason| ConfigError::Invalid {
+                setting: setting.name(),
+                reason,
+            })?;
+        }
+        self.check_together()
+            .map_err(|(setting, reason)| ConfigError::Invalid {
                 setting,
                 reason: reason.to_owned(),
             })
-        };
-        // Each reason names the value given (never a key's).
-        if self.sample_rate > 100 {
-            return bad(
-                "sample_rate",
-                &format!("{}: must be 0–100 (percent)", self.sample_rate),
-            );
-        }
-        if self.honeycomb_sample_rate == 0 {
-            return bad("honeycomb_sample_rate", "0: must be at least 1 (one in N)");
-        }
-        if self.max_queue_size == 0 {
-            return bad("max_queue_size", "0: must be at least 1");
-        }
-        if self.effective_batch_size() == 0 {
-            return bad("batch_size", "0: must be at least 1");
-        }
-        if self.max_in_flight == 0 {
-            return bad("max_in_flight", "0: must be at least 1");
-        }
-        if self.batch_max_bytes == 0 || self.batch_max_bytes > MAX_BATCH_BYTES {
-            return bad(
-                "batch_max_bytes",
-                &format!("{}: must be 1–5,000,000", self.batch_max_bytes),
-            );
-        }
-        if self.max_event_bytes == 0 {
-            return bad("max_event_bytes", "0: must be at least 1");
-        }
-        if self.response_queue_size == 0 {
-            return bad("response_queue_size", "0: must be at least 1");
-        }
-        if self.request_timeout.is_zero() {
-            return bad("request_timeout", "0s: must be longer than zero");
-        }
-        if self.honeycomb_dataset.trim() != self.honeycomb_dataset
-            || self.honeycomb_dataset.chars().any(char::is_control)
-        {
-            return bad(
-                "honeycomb_dataset",
-                &format!(
-                    "{:?}: no leading or trailing spaces or control characters",
-                    self.honeycomb_dataset
-                ),
-            );
-        }
-        for (setting, service, url) in [
-            ("endpoint", Service::Honeybadger, &self.endpoint),
-            (
-                "honeycomb_api_host",
-                Service::Honeycomb,
-                &self.honeycomb_api_host,
-            ),
-        ] {
-            if let Err(why) = base_url(service, url) {
-                return Err(ConfigError::Invalid {
-                    setting,
-                    reason: format!("{url:?}: {why}"),
-                });
-            }
-        }
-        if self.compression == Compression::Zstd {
+    }
+
+    /// The rules that join settings: the backend's keys and dataset, and
+    /// the compression the backend takes.
+    fn check_together(&self) -> Result<(), (&'static str, &'static str)> {
+        let d = &self.destination;
+        if self.retries.compression == Compression::Zstd {
             if !cfg!(feature = "zstd") {
-                return bad(
+                return Err((
                     "compression",
                     "zstd: needs the `zstd` feature of insights-events",
-                );
+                ));
             }
             if self.backend_kind() != BackendKind::Honeycomb
-                && !matches!(self.backend, Backend::Custom(_))
+                && !matches!(d.backend, Backend::Custom(_))
             {
-                return bad(
+                return Err((
                     "compression",
                     "zstd: only the Honeycomb backend takes it (Honeybadger: gzip or deflate)",
-                );
+                ));
             }
         }
-        match self.backend {
-            Backend::Honeybadger if self.api_key.is_none() => {
-                bad("api_key", "the Honeybadger backend needs an API key")
+        match d.backend {
+            Backend::Honeybadger if d.api_key.is_none() => {
+                Err(("api_key", "the Honeybadger backend needs an API key"))
             }
-            Backend::Honeycomb if self.honeycomb_write_key.is_none() => bad(
+            Backend::Honeycomb if d.honeycomb_write_key.is_none() => Err((
                 "honeycomb_write_key",
                 "the Honeycomb backend needs a write key",
-            ),
-            Backend::Honeycomb | Backend::Auto if self.honeycomb_dataset.is_empty() => {
-                bad("honeycomb_dataset", "must not be empty")
+            )),
+            Backend::Honeycomb | Backend::Auto if d.honeycomb_dataset.is_empty() => {
+                Err(("honeycomb_dataset", "must not be empty"))
             }
             _ => Ok(()),
         }
@@ -666,117 +406,32 @@ impl Config {
 impl HoneybadgerSender {
     /// A sender for the key and endpoint of `config`.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        let base = base_url(Service::Honeybadger, &config.endpoint).map_err(|why| {
-            ConfigError::Invalid {
+        let d = &config.destination;
+        let base =
+            base_url(Service::Honeybadger, &d.endpoint).map_err(|why| ConfigError::Invalid {
                 setting: "endpoint",
-                reason: format!("{:?}: {why}", config.endpoint),
-            }
-        })?;
-        Self::with_settings(config.api_key.as_ref(), &base, config.retry_policy())
+                reason: format!("{:?}: {why}", d.endpoint),
+            })?;
+        Self::with_settings(d.api_key.as_ref(), &base, config.retry_policy())
     }
 }
 
 impl HoneycombSender {
     /// A sender for the write key, dataset and API host of `config`.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        let host = base_url(Service::Honeycomb, &config.honeycomb_api_host).map_err(|why| {
+        let d = &config.destination;
+        let host = base_url(Service::Honeycomb, &d.honeycomb_api_host).map_err(|why| {
             ConfigError::Invalid {
                 setting: "honeycomb_api_host",
-                reason: format!("{:?}: {why}", config.honeycomb_api_host),
+                reason: format!("{:?}: {why}", d.honeycomb_api_host),
             }
         })?;
         Self::with_settings(
-            config.honeycomb_write_key.as_ref(),
-            &config.honeycomb_dataset,
+            d.honeycomb_write_key.as_ref(),
+            &d.honeycomb_dataset,
             &host,
             config.retry_policy(),
         )
-    }
-}
-
-fn invalid_env(var: &'static str, value: &str, reason: &str) -> ConfigError {
-    ConfigError::InvalidEnv {
-        var,
-        value: value.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
-fn parse_num<T: TryFrom<u64>>(
-    var: &'static str,
-    v: &str,
-    min: u64,
-    max: u64,
-) -> Result<T, ConfigError> {
-    let n: u64 = v
-        .trim()
-        .parse()
-        .map_err(|_| invalid_env(var, v, "expected a whole number"))?;
-    if n < min || n > max {
-        return Err(invalid_env(var, v, &format!("expected {min}–{max}")));
-    }
-    T::try_from(n).map_err(|_| invalid_env(var, v, "out of range"))
-}
-
-fn parse_secs(var: &'static str, v: &str) -> Result<Duration, ConfigError> {
-    let s: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| invalid_env(var, v, "expected a number of seconds"))?;
-    if !(0.0..=86_400.0).contains(&s) {
-        return Err(invalid_env(var, v, "expected 0–86400 seconds"));
-    }
-    Ok(Duration::from_secs_f64(s))
-}
-
-/// The services whose URL is a setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Service {
-    /// `HONEYBADGER_ENDPOINT`: events go to `<base>/v1/events`.
-    Honeybadger,
-    /// `HONEYCOMB_API_HOST`: events go to `<host>/1/batch/<dataset>`.
-    Honeycomb,
-}
-
-/// The base URL events go under, from the URL given for `service`; or,
-/// when it cannot be used, what to write instead. A Honeybadger endpoint
-/// given as the full events URL (`…/v1/events`, with or without a
-/// trailing slash) is understood as its base; any other path, a query or
-/// a fragment is refused, for either service (a Honeycomb host with the
-/// dataset in its path too: the dataset is its own setting, which the URL
-/// would silently override).
-fn base_url(service: Service, given: &str) -> Result<String, String> {
-    let v = given.trim();
-    let url = match reqwest::Url::parse(v) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.host_str().is_some_and(|h| !h.is_empty()) =>
-        {
-            u
-        }
-        _ => return Err("not an http:// or https:// URL with a host".to_owned()),
-    };
-    let give = match service {
-        Service::Honeybadger => "give the base URL, such as \"https://api.honeybadger.io\"; events are posted to <base>/v1/events",
-        Service::Honeycomb => "give the host only, such as \"https://api.honeycomb.io\"; events are posted to <host>/1/batch/<HONEYCOMB_DATASET>",
-    };
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("no query or fragment: {give}"));
-    }
-    let path = url.path();
-    if path.is_empty() || path == "/" {
-        return Ok(v.trim_end_matches('/').to_owned());
-    }
-    match service {
-        Service::Honeybadger if path.trim_end_matches('/') == "/v1/events" => {
-            let mut base = url.clone();
-            base.set_path("");
-            Ok(base.as_str().trim_end_matches('/').to_owned())
-        }
-        Service::Honeycomb if path.starts_with("/1/batch/") || path.starts_with("/1/events/") => Err(
-            "the dataset is its own setting: give the host only, such as \"https://api.honeycomb.io\", and the dataset in HONEYCOMB_DATASET (Config::honeycomb_dataset); events are posted to <host>/1/batch/<HONEYCOMB_DATASET>".to_owned(),
-        ),
-        _ => Err(give.to_owned()),
     }
 }
 
@@ -793,6 +448,73 @@ mod tests {
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
+    /// A setter's doc that gives a default gives the declared one (each
+    /// word and number of the README's default column).
+    #[test]
+    fn setter_docs_give_the_declared_defaults() {
+        let source = include_str!("config.rs");
+        let lines: Vec<&str> = source.lines().collect();
+        for setting in settings::all() {
+            let name = setting.name();
+            let at = lines
+                .iter()
+                .position(|l| {
+                    let l = l.trim_start();
+                    l.starts_with(&format!("{name}(")) || l.starts_with(&format!("pub fn {name}"))
+                })
+                .unwrap_or_else(|| panic!("no setter `{name}` in src/config.rs"));
+            let doc: String = lines[..at]
+                .iter()
+                .rev()
+                .map(|l| l.trim_start())
+                .take_while(|l| l.starts_with("///") || l.starts_with("setter!("))
+                .filter(|l| l.starts_with("///"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            if !doc.contains("default") {
+                continue;
+            }
+            let shown = setting.row()[2].to_lowercase();
+            for word in shown.split_whitespace() {
+                let word = word.trim_matches(|c: char| "`():".contains(c));
+                assert!(
+                    doc.contains(word),
+                    "the doc of Config::{name} says a default, but not the declared {shown:?} ({word:?} missing)"
+                );
+            }
+        }
+    }
+
+    /// Every declared variable but the keys refuses a value it cannot
+    /// use, naming the variable and the value; a key takes any text and
+    /// never shows it.
+    #[test]
+    fn every_variable_refuses_what_it_cannot_use() {
+        let keys = [
+            "HONEYBADGER_API_KEY",
+            "HONEYCOMB_API_KEY",
+            "HONEYCOMB_WRITEKEY",
+        ];
+        let mut seen = 0;
+        for setting in settings::all() {
+            for &var in setting.vars() {
+                seen += 1;
+                let got = env(&[(var, " xyzzy\u{7} ")]);
+                if keys.contains(&var) {
+                    assert!(!format!("{:?}", got.expect(var)).contains("xyzzy"), "{var}");
+                    continue;
+                }
+                let e = got.expect_err(var).to_string();
+                assert!(
+                    e.starts_with(&format!("invalid {var}=\" xyzzy\\u{{7}} \": ")),
+                    "{e}"
+                );
+            }
+        }
+        assert_eq!(seen, 15);
+    }
+
     #[test]
     fn reads_honeybadger_python_variables() {
         let c = env(&[
@@ -806,13 +528,13 @@ mod tests {
             ("HONEYBADGER_EVENTS_SAMPLE_RATE", "25"),
         ])
         .unwrap();
-        assert_eq!(c.endpoint, "http://127.0.0.1:9");
+        assert_eq!(c.destination.endpoint, "http://127.0.0.1:9");
         assert_eq!(c.effective_batch_size(), 10);
-        assert_eq!(c.max_queue_size, 20);
+        assert_eq!(c.queue.max_size, 20);
         assert_eq!(c.effective_batch_timeout(), Duration::from_millis(500));
-        assert_eq!(c.max_batch_retries, 7);
-        assert_eq!(c.throttle_wait, Duration::from_secs(2));
-        assert_eq!(c.sample_rate, 25);
+        assert_eq!(c.retries.max_retries, 7);
+        assert_eq!(c.retries.throttle_wait, Duration::from_secs(2));
+        assert_eq!(c.sampling.honeybadger, 25);
         assert_eq!(c.backend_kind(), BackendKind::Honeybadger);
         assert!(!format!("{c:?}").contains("hbp_secret"));
     }
@@ -923,7 +645,7 @@ mod tests {
     #[test]
     fn an_endpoint_with_a_path_is_understood_or_refused_with_what_to_write() {
         let c = env(&[("HONEYBADGER_ENDPOINT", "http://127.0.0.1:18083/v1/events")]).unwrap();
-        assert_eq!(c.endpoint, "http://127.0.0.1:18083");
+        assert_eq!(c.destination.endpoint, "http://127.0.0.1:18083");
         let e = env(&[("HONEYBADGER_ENDPOINT", "http://127.0.0.1:18083/api")])
             .unwrap_err()
             .to_string();

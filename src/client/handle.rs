@@ -56,7 +56,7 @@ impl Drop for Inner {
         if generation == self.generation {
             // The last handle is gone: deliver what is queued, within a
             // short deadline.
-            self.core.close(self.config.drop_timeout);
+            self.core.close(self.config.queue.drop_timeout);
             return;
         }
         // A forked child: the client's own core is the parent's (its
@@ -65,7 +65,7 @@ impl Drop for Inner {
         std::mem::forget(self.core.clone());
         if let Some((g, core)) = self.forked.take() {
             if g == generation {
-                core.close(self.config.drop_timeout);
+                core.close(self.config.queue.drop_timeout);
             } else {
                 std::mem::forget(core);
             }
@@ -77,7 +77,7 @@ impl Drop for Inner {
             .take();
         if let Some((g, core)) = deeper {
             if g == generation {
-                core.close(self.config.drop_timeout);
+                core.close(self.config.queue.drop_timeout);
             } else {
                 std::mem::forget(core);
             }
@@ -106,7 +106,7 @@ impl std::ops::Deref for CoreRef<'_> {
 /// The sender for `config`'s backend (the stdout notice is shown here).
 fn make_sender(config: &Config) -> Result<Arc<dyn Sender>, ConfigError> {
     let kind = config.backend_kind();
-    Ok(match (&config.backend, kind) {
+    Ok(match (&config.destination.backend, kind) {
         (Backend::Custom(s), _) => s.clone(),
         (_, BackendKind::Honeybadger) => Arc::new(HoneybadgerSender::new(config)?),
         (_, BackendKind::Honeycomb) => Arc::new(HoneycombSender::new(config)?),
@@ -292,7 +292,7 @@ impl Client {
 
     /// The `drop_timeout` of the configuration.
     pub(crate) fn drop_timeout(&self) -> Duration {
-        self.inner.config.drop_timeout
+        self.inner.config.queue.drop_timeout
     }
 
     /// The backend in use (`"honeybadger"`, `"honeycomb"`, `"stdout"`, ...).
