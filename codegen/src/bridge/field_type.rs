@@ -2,20 +2,96 @@
 //! know about it.
 
 use proc_macro2::TokenStream;
-use typify::{TypeId, TypeSpace};
+use typify::{TypeDetails, TypeId, TypeSpace};
 
 use super::typify_call;
 use crate::Error;
 
-/// The field type typify chose for `id`.
+/// The field type typify chose for `id`: its tokens from `Type::ident`,
+/// what it is from `Type::details`.
 pub(super) fn of(space: &TypeSpace, at: (&str, &str), id: &TypeId) -> Result<FieldType, Error> {
-    let (ident, has_default) = typify_call(at, "cannot convert schema", || {
-        space.get_type(id).map(|t| {
-            let has_default = t.has_impl(typify::TypeSpaceImpl::Default);
-            (t.ident(), has_default)
+    typify_call(at, "cannot convert schema", || {
+        let t = space.get_type(id)?;
+        let tokens = simplified(&t.ident());
+        let details = t.details();
+        let has_default = t.has_impl(typify::TypeSpaceImpl::Default) || known_default(&details);
+        let (nullable_inner, shape) = match details {
+            TypeDetails::Option(inner) => {
+                let inner = space.get_type(&inner)?;
+                let shape = shape_of(space, &inner.details())?;
+                (Some(simplified(&inner.ident())), shape)
+            }
+            other => (None, shape_of(space, &other)?),
+        };
+        Ok::<_, typify::Error>(FieldType {
+            tokens,
+            is_f64: nullable_inner.is_none() && shape.1,
+            nullable_inner,
+            kind: shape.0,
+            has_default,
         })
-    })?;
-    Ok(FieldType::new(ident, has_default))
+    })
+}
+
+/// A type's tokens with the std prelude's paths shortened.
+fn simplified(t: &TokenStream) -> TokenStream {
+    simplify(&t.to_string()).parse().expect("re-parsing a type")
+}
+
+/// How the hooks treat a type (`serde_json`'s `Map<String, Value>` is a
+/// map whatever typify's map type), and whether it is `f64`.
+fn shape_of(space: &TypeSpace, details: &TypeDetails) -> Result<(Kind, bool), typify::Error> {
+    let is_json = |id: &TypeId| -> Result<bool, typify::Error> {
+        Ok(matches!(
+            space.get_type(id)?.details(),
+            TypeDetails::Builtin("::serde_json::Value")
+        ))
+    };
+    let kind = match details {
+        TypeDetails::String => Kind::Str,
+        TypeDetails::Builtin("f64" | "f32") => Kind::Float,
+        TypeDetails::Builtin("::serde_json::Value") => Kind::Value,
+        TypeDetails::Map(k, v)
+            if matches!(space.get_type(k)?.details(), TypeDetails::String) && is_json(v)? =>
+        {
+            Kind::Map
+        }
+        TypeDetails::Vec(v) | TypeDetails::Set(v) if is_json(v)? => Kind::Array,
+        _ => Kind::Other,
+    };
+    Ok((kind, matches!(details, TypeDetails::Builtin("f64"))))
+}
+
+/// Whether a type has a `Default` whatever typify says: std's types and
+/// containers.
+fn known_default(details: &TypeDetails) -> bool {
+    match details {
+        TypeDetails::String
+        | TypeDetails::Option(_)
+        | TypeDetails::Vec(_)
+        | TypeDetails::Set(_)
+        | TypeDetails::Map(..) => true,
+        TypeDetails::Builtin(name) => matches!(
+            *name,
+            "bool"
+                | "f32"
+                | "f64"
+                | "i8"
+                | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "isize"
+                | "usize"
+                | "::serde_json::Value"
+        ),
+        _ => false,
+    }
 }
 
 /// How the runtime hooks treat a field.
@@ -38,6 +114,8 @@ pub(crate) struct FieldType {
     pub(crate) nullable_inner: Option<TokenStream>,
     pub(crate) kind: Kind,
     pub(crate) has_default: bool,
+    /// A plain `f64` (not nullable).
+    pub(crate) is_f64: bool,
 }
 
 fn simplify(s: &str) -> String {
@@ -46,70 +124,6 @@ fn simplify(s: &str) -> String {
         .replace("::std::option::Option", "Option")
         .replace("::std::vec::Vec", "Vec")
         .replace("::std::boxed::Box", "Box")
-}
-
-fn classify(s: &str) -> Kind {
-    match s {
-        "String" => Kind::Str,
-        "f64" | "f32" => Kind::Float,
-        "::serde_json::Value" => Kind::Value,
-        "::serde_json::Map<String,::serde_json::Value>" => Kind::Map,
-        "Vec<::serde_json::Value>" => Kind::Array,
-        _ => Kind::Other,
-    }
-}
-
-fn known_default(s: &str) -> bool {
-    matches!(
-        s,
-        "String"
-            | "bool"
-            | "f32"
-            | "f64"
-            | "i8"
-            | "i16"
-            | "i32"
-            | "i64"
-            | "i128"
-            | "u8"
-            | "u16"
-            | "u32"
-            | "u64"
-            | "u128"
-            | "isize"
-            | "usize"
-            | "::serde_json::Value"
-    ) || s.starts_with("Option<")
-        || s.starts_with("Vec<")
-        || s.starts_with("::serde_json::Map<")
-        || s.starts_with("::std::collections::")
-}
-
-impl FieldType {
-    /// A plain `f64` (not nullable).
-    pub(crate) fn is_f64(&self) -> bool {
-        self.nullable_inner.is_none() && self.tokens.to_string() == "f64"
-    }
-
-    pub(crate) fn new(tokens: TokenStream, typify_default: bool) -> Self {
-        let s = simplify(&tokens.to_string());
-        let tokens: TokenStream = s.parse().expect("re-parsing a type");
-        let (nullable_inner, kind) =
-            match s.strip_prefix("Option<").and_then(|r| r.strip_suffix('>')) {
-                Some(inner) => (
-                    Some(inner.parse().expect("re-parsing a type")),
-                    classify(inner),
-                ),
-                None => (None, classify(&s)),
-            };
-        let has_default = typify_default || known_default(&s);
-        FieldType {
-            tokens,
-            nullable_inner,
-            kind,
-            has_default,
-        }
-    }
 }
 
 /// Human form of a type for `FieldInfo::rust_type`.

@@ -220,7 +220,7 @@ fn pack_fn(rt: &syn::Path, ev: &EventSpec, fields: &[FieldOut]) -> TokenStream {
 fn pack_field(segs: &mut Segments, open: &mut String, f: &FieldOut) -> TokenStream {
     let ident = &f.ident;
     let key = format!(",{}:", quoted(f.key));
-    let (required, optional) = match (f.ty.kind, f.ty.is_f64()) {
+    let (required, optional) = match (f.ty.kind, f.ty.is_f64) {
         _ if f.ty.nullable_inner.is_some() => {
             (quote!(p.value(&self.#ident)?;), quote!(p.value(v)?;))
         }
