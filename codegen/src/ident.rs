@@ -144,4 +144,15 @@ mod tests {
             assert_eq!(module_ident(name), module, "{name}");
         }
     }
+
+    /// Field names: snake case, never `extra` or a path keyword, numbered
+    /// when two keys give the same name.
+    #[test]
+    fn field_name_table() {
+        let keys = ["a-b", "a_b", "extra", "self", "9lives", ""];
+        assert_eq!(
+            field_names(keys.into_iter()),
+            ["a_b", "a_b_2", "extra_", "self_", "_9lives", "field"]
+        );
+    }
 }

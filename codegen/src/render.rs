@@ -167,6 +167,10 @@ mod tests {
                 "x=>::rt::__private::serde_json::from_value(v)",
             ),
             ("a::serde::B", "a::serde::B"),
+            // Path keywords continue a path like any segment.
+            ("self::serde::B", "self::serde::B"),
+            ("crate::serde_json::B", "crate::serde_json::B"),
+            ("super::serde::B", "super::serde::B"),
             ("::serde_yaml::X", "::serde_yaml::X"),
             ("\"::serde::in_a_string\"", "\"::serde::in_a_string\""),
         ];
