@@ -127,39 +127,8 @@ impl Validator<'_> {
             let here = format!("{ptr}/{}", escape_token(key));
             match key.as_str() {
                 "type" => self.check_type(value, &here)?,
-                "properties" | "patternProperties" => {
-                    let Value::Object(props) = value else {
-                        return Err(self.err(
-                            &here,
-                            format!("`{key}` must be an object, found {}", kind(value)),
-                        ));
-                    };
-                    for (name, sub) in props {
-                        self.check_schema(sub, &format!("{here}/{}", escape_token(name)))?;
-                    }
-                }
-                "required" => {
-                    let Value::Array(items) = value else {
-                        return Err(self.err(
-                            &here,
-                            format!(
-                                "`required` must be an array of strings, found {}",
-                                kind(value)
-                            ),
-                        ));
-                    };
-                    for (i, item) in items.iter().enumerate() {
-                        if !item.is_string() {
-                            return Err(self.err(
-                                &format!("{here}/{i}"),
-                                format!(
-                                    "`required` must be an array of strings, found {}",
-                                    kind(item)
-                                ),
-                            ));
-                        }
-                    }
-                }
+                "properties" | "patternProperties" => self.check_schema_map(key, value, &here)?,
+                "required" => self.check_required(value, &here)?,
                 "items" => match value {
                     Value::Array(items) => {
                         for (i, item) in items.iter().enumerate() {
@@ -176,20 +145,7 @@ impl Validator<'_> {
                 | "if"
                 | "then"
                 | "else" => self.check_schema(value, &here)?,
-                "allOf" | "anyOf" | "oneOf" => {
-                    let Value::Array(items) = value else {
-                        return Err(self.err(
-                            &here,
-                            format!("`{key}` must be an array of schemas, found {}", kind(value)),
-                        ));
-                    };
-                    if items.is_empty() {
-                        return Err(self.err(&here, format!("`{key}` must not be empty")));
-                    }
-                    for (i, item) in items.iter().enumerate() {
-                        self.check_schema(item, &format!("{here}/{i}"))?;
-                    }
-                }
+                "allOf" | "anyOf" | "oneOf" => self.check_schema_list(key, value, &here)?,
                 "enum" => match value {
                     Value::Array(items) if !items.is_empty() => {}
                     other => {
@@ -199,29 +155,7 @@ impl Validator<'_> {
                         ))
                     }
                 },
-                "$ref" => {
-                    let Value::String(r) = value else {
-                        return Err(self.err(
-                            &here,
-                            format!("`$ref` must be a string, found {}", kind(value)),
-                        ));
-                    };
-                    match local_ref_name(r) {
-                        Some(name) if self.defs.contains(&name) => {}
-                        Some(name) => {
-                            return Err(self.err(
-                                &here,
-                                format!("$ref \"{r}\" points to a missing definition \"{name}\""),
-                            ))
-                        }
-                        None => {
-                            return Err(self.err(
-                                &here,
-                                format!("unsupported $ref \"{r}\" (only local \"#/$defs/<name>\" and \"#/definitions/<name>\" references are supported)"),
-                            ))
-                        }
-                    }
-                }
+                "$ref" => self.check_ref(value, &here)?,
                 "$defs" | "definitions" => {
                     if !root {
                         return Err(self.err(
@@ -229,54 +163,129 @@ impl Validator<'_> {
                             format!("unsupported nested `{key}` (definitions are only supported at the schema root)"),
                         ));
                     }
-                    let Value::Object(defs) = value else {
-                        return Err(self.err(
-                            &here,
-                            format!("`{key}` must be an object, found {}", kind(value)),
-                        ));
-                    };
-                    for (name, sub) in defs {
-                        self.check_schema(sub, &format!("{here}/{}", escape_token(name)))?;
-                    }
+                    self.check_schema_map(key, value, &here)?;
                 }
-                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
-                    if !value.is_number() =>
-                {
-                    return Err(self.err(&here, format!("`{key}` must be a number, found {value}")));
-                }
-                "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
-                | "maxProperties"
-                    if !value.is_u64() =>
-                {
-                    return Err(self.err(
-                        &here,
-                        format!("`{key}` must be a non-negative integer, found {value}"),
-                    ));
-                }
-                "title" | "description" | "format" | "pattern" | "$id" | "$schema"
-                    if !value.is_string() =>
-                {
-                    return Err(self.err(
-                        &here,
-                        format!("`{key}` must be a string, found {}", kind(value)),
-                    ));
-                }
-                "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" if !value.is_boolean() => {
-                    return Err(self.err(
-                        &here,
-                        format!("`{key}` must be a boolean, found {}", kind(value)),
-                    ));
-                }
-                "examples" if !value.is_array() => {
-                    return Err(self.err(
-                        &here,
-                        format!("`examples` must be an array, found {}", kind(value)),
-                    ));
-                }
-                _ => {}
+                _ => self.check_keyword_value(key, value, &here)?,
             }
         }
         Ok(())
+    }
+
+    /// `properties`, `patternProperties`, `$defs`, `definitions`: an
+    /// object of schemas.
+    fn check_schema_map(&self, key: &str, value: &Value, here: &str) -> Result<(), Error> {
+        let Value::Object(map) = value else {
+            return Err(self.err(
+                here,
+                format!("`{key}` must be an object, found {}", kind(value)),
+            ));
+        };
+        for (name, sub) in map {
+            self.check_schema(sub, &format!("{here}/{}", escape_token(name)))?;
+        }
+        Ok(())
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`: a non-empty array of schemas.
+    fn check_schema_list(&self, key: &str, value: &Value, here: &str) -> Result<(), Error> {
+        let Value::Array(items) = value else {
+            return Err(self.err(
+                here,
+                format!("`{key}` must be an array of schemas, found {}", kind(value)),
+            ));
+        };
+        if items.is_empty() {
+            return Err(self.err(here, format!("`{key}` must not be empty")));
+        }
+        for (i, item) in items.iter().enumerate() {
+            self.check_schema(item, &format!("{here}/{i}"))?;
+        }
+        Ok(())
+    }
+
+    fn check_required(&self, value: &Value, here: &str) -> Result<(), Error> {
+        let Value::Array(items) = value else {
+            return Err(self.err(
+                here,
+                format!(
+                    "`required` must be an array of strings, found {}",
+                    kind(value)
+                ),
+            ));
+        };
+        for (i, item) in items.iter().enumerate() {
+            if !item.is_string() {
+                return Err(self.err(
+                    &format!("{here}/{i}"),
+                    format!(
+                        "`required` must be an array of strings, found {}",
+                        kind(item)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A `$ref`: local, to a definition that exists.
+    fn check_ref(&self, value: &Value, here: &str) -> Result<(), Error> {
+        let Value::String(r) = value else {
+            return Err(self.err(
+                here,
+                format!("`$ref` must be a string, found {}", kind(value)),
+            ));
+        };
+        match local_ref_name(r) {
+            Some(name) if self.defs.contains(&name) => Ok(()),
+            Some(name) => Err(self.err(
+                here,
+                format!("$ref \"{r}\" points to a missing definition \"{name}\""),
+            )),
+            None => Err(self.err(
+                here,
+                format!("unsupported $ref \"{r}\" (only local \"#/$defs/<name>\" and \"#/definitions/<name>\" references are supported)"),
+            )),
+        }
+    }
+
+    /// The keywords whose value is a number, a string, a boolean or an
+    /// array; others are not checked.
+    fn check_keyword_value(&self, key: &str, value: &Value, here: &str) -> Result<(), Error> {
+        match key {
+            "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
+                if !value.is_number() =>
+            {
+                Err(self.err(here, format!("`{key}` must be a number, found {value}")))
+            }
+            "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
+            | "maxProperties"
+                if !value.is_u64() =>
+            {
+                Err(self.err(
+                    here,
+                    format!("`{key}` must be a non-negative integer, found {value}"),
+                ))
+            }
+            "title" | "description" | "format" | "pattern" | "$id" | "$schema"
+                if !value.is_string() =>
+            {
+                Err(self.err(
+                    here,
+                    format!("`{key}` must be a string, found {}", kind(value)),
+                ))
+            }
+            "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" if !value.is_boolean() => {
+                Err(self.err(
+                    here,
+                    format!("`{key}` must be a boolean, found {}", kind(value)),
+                ))
+            }
+            "examples" if !value.is_array() => Err(self.err(
+                here,
+                format!("`examples` must be an array, found {}", kind(value)),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_type(&self, value: &Value, here: &str) -> Result<(), Error> {
