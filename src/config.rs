@@ -8,8 +8,7 @@
 //! the plain settings each lower layer takes (`CoreSettings`, `RetryPolicy`,
 //! `Sampler`), so none of them sees `Config`.
 //!
-//! Part of layer 7 (beside `client`); uses `core::settings`, `transport`,
-//! `pipeline`, `model`, `error`.
+//! Layer 7, beside `client`; imports nothing of `client`.
 
 mod settings;
 mod url;

@@ -1,7 +1,7 @@
 //! Error types: why an event was not taken, and why a configuration
 //! cannot be used.
 //!
-//! Layer 0: uses nothing else of the crate.
+//! Layer 0: imports nothing else of the crate.
 
 /// Why an event was not handed to the transmission core.
 ///

@@ -75,9 +75,9 @@ fn every_crate_schema_loads_under_its_compiled_name() {
     assert_eq!(loaded.replaced().len(), SCHEMAS.len());
 }
 
-/// The brief's agreement: every example passes both; every required field
-/// given a value of a wrong JSON type is rejected by both with the same
-/// `Invalid` (event type, path, reason).
+/// Loaded and compiled schemas agree: every example passes both; every
+/// required field given a value of a wrong JSON type is rejected by both
+/// with the same `Invalid` (event type, path, reason).
 #[test]
 fn examples_pass_both_and_wrong_types_fail_both_alike() {
     let loaded = crate_schemas();
@@ -113,7 +113,7 @@ fn examples_pass_both_and_wrong_types_fail_both_alike() {
     assert!(flagged >= 15, "only {flagged} wrong types tried");
 }
 
-/// More than the brief asks: every field (required or not, `event_type`
+/// Every field (required or not, `event_type`
 /// too) given a value of every JSON type, every field removed, a key the
 /// schema does not know: the same verdict, the same words, by name and by
 /// dispatch on `event_type`.

@@ -1,10 +1,11 @@
 //! Whole-process behaviour, each in a child process (this test binary run
 //! again with `INSIGHTS_EVENTS_TEST_CHILD` set, one test, no other
 //! threads of the harness in its way): a `fork()` after the client was
-//! made (issue 20, part 3), sends from `Drop`s during the global client's
-//! teardown and during process exit, the notice a client that falls back
-//! to stdout prints on stderr, and a send from a dynamic field through the
-//! global client while another thread replaces it.
+//! made (parent and child both keep sending), sends from `Drop`s during
+//! the global client's teardown and during process exit, the notice a
+//! client that falls back to stdout prints on stderr, and a send from a
+//! dynamic field through the global client while another thread replaces
+//! it.
 
 mod common;
 

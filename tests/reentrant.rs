@@ -1,6 +1,5 @@
-//! Sends made on the crate's own threads (issue 20, part 1): from a
-//! `before_event` hook and from a custom `Sender` they run on the worker and
-//! the HTTP runtime. Such a send never blocks and never waits for the
+//! Sends made on the crate's own threads: from a `before_event` hook and
+//! from a custom `Sender` they run on the worker and the HTTP runtime. Such a send never blocks and never waits for the
 //! worker, `block_on_send` or not: it is queued if there is room, else
 //! dropped and counted as `reentrant`. Sends from a dynamic field run on the
 //! caller's thread and follow the caller's rules. Each shape runs 2,000
@@ -78,7 +77,7 @@ fn recorded(recorder: &MemorySender, event_type: &str) -> u64 {
         .count() as u64
 }
 
-/// The issue's reproduction: a hook reports every `db.query` as an `audit`
+/// A hook that reports every `db.query` as an `audit`
 /// event through the same client, held in a global `OnceLock`.
 static HOOK_CLIENT: OnceLock<Client> = OnceLock::new();
 

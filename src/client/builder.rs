@@ -1,9 +1,6 @@
 //! Builders: fields and dynamic fields shared by the events they create
 //! (libhoney's middle scope).
 //!
-//! Part of `client` (layer 7); uses `client::handle`, `config`, `model`,
-//! `json`.
-//!
 //! ```
 //! use insights_events::{Builder, Client, Config};
 //! use insights_events::transmission::DiscardSender;

@@ -6,9 +6,6 @@
 //! drop is also told to a person, once per process, because the layers
 //! (`InsightsLayer::new()`, `InsightsTracingLayer::new()`) send through
 //! the global client and have no caller to return the error to.
-//!
-//! Part of `client` (layer 7); uses `client::handle`, `config`, `core`,
-//! `model`, `error`, `notice`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;

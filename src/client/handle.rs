@@ -1,8 +1,5 @@
 //! The client: one transmission core, and what happens on the calling
 //! thread when an event is sent (layers, sampling, the typed fast path).
-//!
-//! Part of `client` (layer 7); uses `config`, `core`, `transport`,
-//! `pipeline`, `encode`, `model`, `error`.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -6,9 +6,6 @@
 //! `OUT_DIR/insights_events_send.rs` (see `build.rs`) and included here;
 //! a user's crate that generates its own types gets them inline, calling
 //! [`send_typed`] and [`send_typed_with`] through `__private`.
-//!
-//! Part of `client` (layer 7); uses `client::{global, handle}`, `model`,
-//! `error`.
 
 use super::global;
 use super::handle::Client;

@@ -4,9 +4,6 @@
 //! check every value passes. `Config::new`, `Config::from_lookup`, the
 //! checks at `Client::new` and the README's table of variables (section
 //! "Configuration", checked by a test below) all come from [`all`].
-//!
-//! Part of `config` (layer 7); uses `config::values`, `config::url`,
-//! `pipeline`, `transport`.
 
 use std::time::Duration;
 

@@ -1,7 +1,5 @@
 //! The URLs that are settings (the Honeybadger endpoint, the Honeycomb API
 //! host): what each given URL becomes, or what to write instead.
-//!
-//! Part of `config` (layer 7); uses nothing of the crate.
 
 /// The services whose URL is a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

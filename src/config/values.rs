@@ -2,8 +2,6 @@
 //! go, how they are batched, retried, sampled and queued, the hooks and
 //! filters, and how losses are reported. The values' defaults, variables
 //! and checks are declared in `config::settings`, not here.
-//!
-//! Part of `config` (layer 7); uses `pipeline`, `transport`.
 
 use std::fmt;
 use std::sync::Arc;

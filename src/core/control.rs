@@ -1,9 +1,6 @@
 //! `flush` and `close`: the control messages a caller sends the worker,
 //! and the waits on the in-flight table that follow them, under one
 //! deadline.
-//!
-//! Part of `core` (layer 6); uses `core::{handle, inflight, shared, stats,
-//! worker}`, `model`.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

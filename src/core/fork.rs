@@ -9,9 +9,6 @@
 //! Not handled: a lock another thread of the parent held at the moment of
 //! the fork stays held in the child (the global client's, if a thread was
 //! inside `init` or a global send; documented in the README).
-//!
-//! Part of `core` (layer 6); uses `core::fast` (the handler's registration
-//! and the thread-local slots the child forgets).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;

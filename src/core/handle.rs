@@ -2,9 +2,6 @@
 //! worker, puts events into this thread's slot (and full chunks onto the
 //! bounded queue), packs typed events into the spool, and accounts for
 //! what the queue cannot take. `flush` and `close` are in `core::control`.
-//!
-//! Part of `core` (layer 6); uses `core::{fast, loss, shared, stats, worker,
-//! settings}`, `transport`, `encode`, `model`, `error`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,5 @@
 //! Batches handed to the sender and not finished yet, and what `flush` and
 //! `close` report about them.
-//!
-//! Part of `core` (layer 6); uses `core::loss`, serde_json.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;

@@ -6,8 +6,6 @@
 //! one is due ([`summary_due`]). [`LossLog`] keeps the little state they
 //! need (the reasons warned about, what the last report covered); the
 //! worker, the send tasks and the callers only call it.
-//!
-//! Part of `core` (layer 6); uses `core::stats`, `model`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

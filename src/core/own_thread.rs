@@ -7,8 +7,6 @@
 //! `flush` or `close` from there returns at once.
 //!
 //! [`DropReason::Reentrant`]: crate::DropReason::Reentrant
-//!
-//! Part of `core` (layer 6); uses nothing else.
 
 use std::cell::Cell;
 

@@ -1,7 +1,5 @@
 //! What the core needs from the configuration, as plain values: the
 //! client builds one from its `Config`, so the core never sees `Config`.
-//!
-//! Part of `core` (layer 6); uses `pipeline`.
 
 use std::time::Duration;
 

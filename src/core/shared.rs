@@ -1,9 +1,6 @@
 //! The state the callers, the worker and the send tasks share: the
 //! counters, the in-flight table, the responses stream, the slot registry,
 //! and the wake-ups between callers and the worker.
-//!
-//! Part of `core` (layer 6); uses `core::{fast, inflight, loss, stats}`,
-//! `transport` (it implements [`Report`]), `model` and `notice`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};

@@ -1,6 +1,4 @@
 //! Counters: what happened to every event.
-//!
-//! Part of `core` (layer 6); uses `model`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -4,10 +4,6 @@
 //! them in flight. What happens to each event (hooks, filters, checks) is
 //! decided by [`Policy::prepare`](crate::pipeline::prepare::Policy::prepare);
 //! the worker carries it out.
-//!
-//! Part of `core` (layer 6); uses `core::{fast, inflight, loss, shared,
-//! stats, settings}` (whose `policy` is `pipeline`'s), `transport`, `encode`,
-//! `model`, `notice`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

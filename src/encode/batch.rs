@@ -1,7 +1,5 @@
 //! Encoding events into batches.
 //!
-//! Part of `encode` (layer 2); uses `model` and `json`.
-//!
 //! A [`Batch`] holds the encoded events back to back in one buffer, with the
 //! byte range of each, so the body of a request is the buffer itself
 //! (NDJSON) or a cheap framing of it (Honeycomb's JSON array), and a batch can

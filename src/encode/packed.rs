@@ -1,7 +1,5 @@
 //! Typed events packed on the sending thread.
 //!
-//! Part of `encode` (layer 2); uses `model` and `json`.
-//!
 //! Handing a typed struct to the worker costs more than building it: its
 //! box and its strings are written on the sender's core, read on the
 //! worker's, and freed (or reused) back on the sender's, so every cache line

@@ -34,10 +34,8 @@
 //! multi-thread runtime's workers; a task it spawns takes it along with
 //! `in_current_context()` (see [`crate::context`]).
 //!
-//! Part of `integrations` (layer 7); uses `pipeline::context`, `schema`
-//! (the `TowerRequest` type), `model`, and with the `tracing` feature
-//! `integrations::tracing` (which tells a person when a filter keeps the
-//! request span from its layer). Events go to the `Destination` of
+//! With the `tracing` feature, a person is told when a filter keeps the
+//! request span from the tracing layer. Events go to the `Destination` of
 //! the client that made the layer, or through `Event::send()` (the method
 //! the client layer gives `Event`) to the global client.
 

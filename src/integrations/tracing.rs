@@ -52,8 +52,7 @@
 //!   its own log lines (targets `insights_events::*`), or while this layer
 //!   is itself sending, is turned into an event.
 //!
-//! Part of `integrations` (layer 7); uses `schema` (`DbQuery`),
-//! `pipeline::context`, `model`. Events go to the `Destination` of the
+//! Events go to the `Destination` of the
 //! client that made the layer, or through `Event::send()` (the method the
 //! client layer gives `Event`) to the global client.
 

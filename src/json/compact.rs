@@ -10,8 +10,6 @@
 //! Map keys follow `serde_json`: strings and chars, and integers, finite
 //! floats and booleans written as strings; any other key is an error, as it
 //! is there.
-//!
-//! Part of `json` (layer 0); uses `json::escape`.
 
 use serde::ser::{self, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter};

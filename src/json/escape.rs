@@ -17,8 +17,7 @@
 //! Other targets, and the rare `\u00XX` control characters, take the plain
 //! byte loop ([`write_str_scalar`]).
 //!
-//! Part of `json` (layer 0); uses nothing else of the crate. One of the two
-//! modules allowed `unsafe` code: every block has a `SAFETY:` comment and
+//! One of the two modules allowed `unsafe` code: every block has a `SAFETY:` comment and
 //! the tests below (and the property tests against serde_json) exercise it.
 
 /// For each byte: 0 if it is written as is, else the character after the

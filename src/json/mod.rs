@@ -1,7 +1,7 @@
 //! Small JSON helpers: strict conversion (no silent `null` for NaN), and
 //! the writer the worker encodes events with ([`compact`], [`escape`]).
 //!
-//! Layer 0: uses serde and serde_json only. [`escape`] is one of the two
+//! Layer 0: imports nothing else of the crate. [`escape`] is one of the two
 //! modules allowed `unsafe` code (SSE2 string scanning).
 
 use serde::ser::{self, Serialize};

@@ -1,7 +1,5 @@
 //! JSON in segments: what a packed event's body is made of.
 //!
-//! Part of `json` (layer 0); uses `json::{compact, escape}`.
-//!
 //! A [`Packer`] is a serde serializer that writes a value as segments
 //! instead of JSON text: punctuation, keys, numbers and literals as literal
 //! JSON bytes, strings as they are (to be escaped later) and floats as

@@ -1,8 +1,7 @@
 //! The object-safe view of a typed struct that an [`Event`](super::event::Event)
 //! carries, and the access filters get to its free-form JSON fields.
 //!
-//! Part of `model` (layer 1); uses `model::fields`. The blanket
-//! implementation for every [`TypedEvent`](super::typed::TypedEvent) is in
+//! The blanket implementation for every [`TypedEvent`](super::typed::TypedEvent) is in
 //! `model::typed`.
 
 use std::fmt;

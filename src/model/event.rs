@@ -1,7 +1,6 @@
 //! The generic event: fields, a timestamp, metadata and a sample rate.
 //!
-//! Part of `model` (layer 1); uses `model::{erased, fields}`, `json`,
-//! `error`. An [`Event`] is data. It carries no client;
+//! An [`Event`] is data. It carries no client;
 //! an event made by a client or builder carries a [`Destination`] (which
 //! `client` implements) and is sent by the `send()` methods `client` adds.
 //!

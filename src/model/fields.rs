@@ -1,9 +1,6 @@
 //! An event's own fields: packed as they are added, else a small ordered
 //! list, not a hash map.
 //!
-//! Part of `model` (layer 1); uses `model::packed_fields`, serde_json and
-//! crossbeam's `CachePadded`.
-//!
 //! Fields start packed ([`PackedFields`]: one buffer, the values already
 //! serialized). Code that needs them as values to change (the params
 //! filter scrubbing `params`) turns them into a list of pairs: events have

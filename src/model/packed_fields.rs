@@ -1,7 +1,7 @@
 //! A hand-built event's own fields, packed as they are added.
 //!
-//! Part of `model` (layer 1); uses `json` (`json::segments`, the same
-//! segment writer typed events are packed with).
+//! Fields are packed with `json::segments`, the same segment writer typed
+//! events are packed with.
 //!
 //! `Event::add_field` serializes its value on the spot into the event's one
 //! buffer, as segments ([`crate::json::segments::Packer`]): no `Value`

@@ -1,7 +1,5 @@
 //! What happened to an event: why it was dropped ([`DropReason`]), and the
 //! [`Response`] the responses stream carries for it.
-//!
-//! Part of `model` (layer 1); uses serde_json only.
 
 use std::time::Duration;
 

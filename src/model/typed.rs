@@ -7,9 +7,8 @@
 //! and one encode method, [`TypedEvent::pack`], that writes through an
 //! [`EventWriter`] (implemented by the packed-record writer in `encode`).
 //!
-//! Part of `model` (layer 1); uses `model::{erased, event, fields}`, `json`.
-//! Sending is not part of this contract: the
-//! `send()` and `send_with()` methods of generated types come from `client`.
+//! Sending is not part of this contract: the `send()` and `send_with()`
+//! methods of generated types come from `client`.
 
 use std::fmt;
 

@@ -8,8 +8,6 @@
 //! runtime, and is gone when the poll returns: nothing leaks from one request
 //! into the next.
 //!
-//! Part of `pipeline` (layer 4); uses `model`.
-//!
 //! ```
 //! use insights_events::context;
 //! use serde_json::json;

@@ -1,8 +1,6 @@
 //! Params filters, as honeybadger-python applies them: the configured keys
 //! are removed from the top level of `params` and `kwargs`, and replaced by
 //! `"[FILTERED]"` wherever they appear deeper down.
-//!
-//! Part of `pipeline` (layer 4); uses `model`.
 
 use serde_json::{Map, Value};
 

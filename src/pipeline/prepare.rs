@@ -11,8 +11,7 @@
 //! client's dynamic fields, the event context) are attached by
 //! [`attach_layers`].
 //!
-//! Part of `pipeline` (layer 4); uses `model` and `json`. Nothing here owns
-//! a thread or a buffer: the worker and the client call these functions.
+//! Nothing here owns a thread or a buffer: the worker and the client call these functions.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;

@@ -1,7 +1,5 @@
 //! Sampling decisions: pure functions of an event's key and a rate.
 //!
-//! Part of `pipeline` (layer 4); uses `model`.
-//!
 //! * Honeybadger: the rule honeybadger-python applies, so that a request
 //!   sampled in one language is sampled in the other: with a rate of 0–100,
 //!   keep the event when `md5(request_id)`, read as a 128-bit integer, modulo

@@ -9,8 +9,6 @@
 //! let bad = check_line(br#"{"event_type":"db.query","query":"q","duration":"slow"}"#, Options::default());
 //! assert_eq!(bad.unwrap_err().path, "duration");
 //! ```
-//!
-//! Part of `schema` (layer 3); uses `schema::generated` and `json`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -4,9 +4,8 @@
 //! file into `OUT_DIR`; it is included here. One module per folder
 //! (`python`, ...), plus [`AnyEvent`] over every type and [`SCHEMAS`].
 //!
-//! Part of `schema` (layer 3). The generated code uses `model` (the
-//! `TypedEvent` contract and `EventWriter`) and `encode` (`__private::segment`);
-//! its `send()` methods are generated into a second file, included by
+//! The generated types implement `model`'s `TypedEvent` contract; their
+//! `send()` methods are generated into a second file, included by
 //! `client::typed`.
 
 include!(concat!(env!("OUT_DIR"), "/insights_events_generated.rs"));

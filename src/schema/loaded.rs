@@ -99,9 +99,6 @@
 //! `event_type` property, else its `examples` through
 //! [`placing::patterns_from_example`]). Nothing else is guessed: the event
 //! type is unknown.
-//!
-//! Part of `schema` (layer 3); uses `schema::check`, `schema::rules`,
-//! `schema::placing` and `schema::generated`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -40,8 +40,6 @@
 //! let event = json!({"event_type": "my_app.repo.query", "query": "SELECT 1"});
 //! assert_eq!(place(&claims, "my_app.repo.query", event.as_object().unwrap()), Placed::One(2));
 //! ```
-//!
-//! Part of `schema` (layer 3); uses `schema::rules`.
 
 use serde_json::{Map, Value};
 

@@ -6,8 +6,6 @@
 //! field ([`check_bounds`]), `const` properties ([`const_eq`],
 //! [`consts_match`]). Every message speaks JSON, not Rust: "expected a
 //! number", never "expected f64" ([`json_words`]).
-//!
-//! Part of `schema` (layer 3); uses nothing else of the crate.
 
 use serde::de::{DeserializeOwned, Error};
 use serde_json::{Map, Value};

@@ -1,6 +1,4 @@
 //! A sender that accepts everything and sends nothing (benchmarks, tests).
-//!
-//! Part of `transport` (layer 5); uses `encode`.
 
 use super::{BoxFuture, Outcome, SendContext, Sender};
 use crate::encode::batch::Batch;

@@ -1,7 +1,4 @@
 //! Honeybadger Insights: `POST {endpoint}/v1/events`, NDJSON, `X-API-Key`.
-//!
-//! Part of `transport` (layer 5); uses `transport::{http, policy, secret}`,
-//! `encode`, `error`.
 
 use std::sync::Arc;
 

@@ -1,9 +1,6 @@
 //! Honeycomb: `POST {api_host}/1/batch/{dataset}`, a JSON array of
 //! `{"data", "time", "samplerate"}`, `X-Honeycomb-Team`; the reply holds one
 //! status per event.
-//!
-//! Part of `transport` (layer 5); uses `transport::{http, policy, secret}`,
-//! `encode`, `model`, `error`.
 
 use std::sync::Arc;
 

@@ -3,9 +3,6 @@
 //! `Retry-After`, 413 splitting, and the pause after 401/403. What to do
 //! with each answer is decided by [`super::policy::classify`]; this module
 //! only carries the decisions out.
-//!
-//! Part of `transport` (layer 5); uses `transport::{compress, policy}`,
-//! `encode`, `model`, `error`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

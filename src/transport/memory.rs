@@ -14,8 +14,6 @@
 //! assert_eq!(events[0].fields["event_type"], "db.query");
 //! assert_eq!(events[0].fields["query"], "SELECT 1");
 //! ```
-//!
-//! Part of `transport` (layer 5); uses `encode`.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};

@@ -3,9 +3,6 @@
 //! [`classify`], from the answer (status and `Retry-After`, or no answer),
 //! the batch's size and the attempt number to a [`Decision`]; the request
 //! loop in `http` only carries decisions out.
-//!
-//! Part of `transport` (layer 5); uses `transport::compress` (the
-//! setting it carries).
 
 use std::time::Duration;
 

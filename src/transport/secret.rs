@@ -1,6 +1,6 @@
 //! A secret string that never shows in `Debug` output, logs or errors.
 //!
-//! Part of `transport` (layer 5): the HTTP senders hold the keys.
+//! The HTTP senders hold the keys in it.
 
 use std::fmt;
 

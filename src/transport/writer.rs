@@ -1,7 +1,5 @@
 //! The writer: the NDJSON lines a backend would receive, to stdout or any
 //! `Write`. The default backend when no API key is set.
-//!
-//! Part of `transport` (layer 5); uses `encode`, `model`.
 
 use std::io::Write;
 use std::sync::Mutex;
