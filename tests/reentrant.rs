@@ -1,10 +1,10 @@
-//! Sends made on the crate's own threads: from a `before_event` hook and
-//! from a custom `Sender` they run on the worker and the HTTP runtime. Such a send never blocks and never waits for the
-//! worker, `block_on_send` or not: it is queued if there is room, else
-//! dropped and counted as `reentrant`. Sends from a dynamic field run on the
-//! caller's thread and follow the caller's rules. Each shape runs 2,000
-//! sends through a small queue under a deadline, then checks the
-//! accounting: every attempt ends sent or counted.
+//! Sends made on the crate's own threads: from a `before_event` hook and from a
+//! custom `Sender` they run on the worker and the HTTP runtime. Such a send
+//! never blocks and never waits for the worker, `block_on_send` or not: it is
+//! queued if there is room, else dropped and counted as `reentrant`. Sends from
+//! a dynamic field run on the caller's thread and follow the caller's rules.
+//! Each shape runs 2,000 sends through a small queue under a deadline, then
+//! checks the accounting: every attempt ends sent or counted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};

@@ -52,9 +52,9 @@
 //!   its own log lines (targets `insights_events::*`), or while this layer
 //!   is itself sending, is turned into an event.
 //!
-//! Events go to the `Destination` of the
-//! client that made the layer, or through `Event::send()` (the method the
-//! client layer gives `Event`) to the global client.
+//! Events go to the `Destination` of the client that made the layer, or
+//! through `Event::send()` (the method the client layer gives `Event`) to
+//! the global client.
 
 use std::cell::Cell;
 use std::fmt;

@@ -17,8 +17,9 @@
 //! Other targets, and the rare `\u00XX` control characters, take the plain
 //! byte loop ([`write_str_scalar`]).
 //!
-//! One of the two modules allowed `unsafe` code: every block has a `SAFETY:` comment and
-//! the tests below (and the property tests against serde_json) exercise it.
+//! One of the two modules allowed `unsafe` code: every block has a
+//! `SAFETY:` comment and the tests below (and the property tests against
+//! serde_json) exercise it.
 
 /// For each byte: 0 if it is written as is, else the character after the
 /// backslash of its escape (`u` for the six-byte `\u00XX` form).

@@ -1,8 +1,8 @@
 //! The object-safe view of a typed struct that an [`Event`](super::event::Event)
 //! carries, and the access filters get to its free-form JSON fields.
 //!
-//! The blanket implementation for every [`TypedEvent`](super::typed::TypedEvent) is in
-//! `model::typed`.
+//! The blanket implementation for every
+//! [`TypedEvent`](super::typed::TypedEvent) is in `model::typed`.
 
 use std::fmt;
 

@@ -1,8 +1,8 @@
 //! The generic event: fields, a timestamp, metadata and a sample rate.
 //!
-//! An [`Event`] is data. It carries no client;
-//! an event made by a client or builder carries a [`Destination`] (which
-//! `client` implements) and is sent by the `send()` methods `client` adds.
+//! An [`Event`] is data. It carries no client; an event made by a client or
+//! builder carries a [`Destination`] (which `client` implements) and is sent by
+//! the `send()` methods `client` adds.
 //!
 //! An [`Event`] is what every send goes through. It holds either hand-added
 //! fields (libhoney style), a typed struct generated from a schema, or both;

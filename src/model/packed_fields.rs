@@ -1,8 +1,5 @@
 //! A hand-built event's own fields, packed as they are added.
 //!
-//! Fields are packed with `json::segments`, the same segment writer typed
-//! events are packed with.
-//!
 //! `Event::add_field` serializes its value on the spot into the event's one
 //! buffer, as segments ([`crate::json::segments::Packer`]): no `Value`
 //! tree, no allocation per key or per string, and the worker only escapes

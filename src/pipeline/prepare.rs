@@ -11,7 +11,8 @@
 //! client's dynamic fields, the event context) are attached by
 //! [`attach_layers`].
 //!
-//! Nothing here owns a thread or a buffer: the worker and the client call these functions.
+//! Nothing here owns a thread or a buffer: the worker and the client call these
+//! functions.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;

@@ -91,8 +91,9 @@
 //! first (in load order) whose consts the event holds, as the generated
 //! `AnyEvent` picks. (Within one folder, two schemas may share an event
 //! type only when a required const tells them apart: loading fails
-//! otherwise, as generating does. Across folders the first folder wins.) **A loaded schema takes precedence
-//! over a compiled one with the same event type.** Then the compiled types.
+//! otherwise, as generating does. Across folders the first folder wins.)
+//! **A loaded schema takes precedence over a compiled one with the same
+//! event type.** Then the compiled types.
 //! An event whose type neither claims is placed by [`placing::place`] among
 //! the loaded schemas whose `event_type` is free: by their required consts,
 //! then by name patterns (the file name, an `x-event-type-pattern` on the
