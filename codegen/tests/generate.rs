@@ -114,8 +114,9 @@ fn rich_schema_generates_expected_fields() {
     // enum
     assert_contains(&src, "pub enum OrderPlacedStatus {");
     assert_contains(&src, "pub status: OrderPlacedStatus,");
-    // integers with bounds: a plain integer type (issue 19: `minimum: 1`
-    // no longer forces `NonZeroU64`); the bounds are checked on parsing
+    // integers with bounds: a plain `i64` (`minimum: 1` does not make a
+    // `NonZeroU64`, which a literal cannot be passed as); the bounds are
+    // checked on parsing
     assert_contains(&src, "pub quantity: Option<i64>,");
     assert_contains(
         &src,
