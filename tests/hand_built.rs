@@ -1,8 +1,8 @@
 //! Hand-built events keep `serde_json::to_value`'s rules although their
 //! fields are packed as they are added (`model::packed_fields`): each test
 //! is a case where a writer's rules differ from `to_value`'s, checked
-//! against what the fields as `Value`s make. Found in review; every test
-//! failed before the packer declined what it cannot pack exactly.
+//! against what the fields as `Value`s make. The packer declines what it
+//! cannot pack exactly, and such a value takes `to_value`'s path.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,8 +60,8 @@ fn strip_ts(line: &str) -> String {
     }
 }
 
-/// What the old `add_field` kept: `serde_json::to_value`.
-fn old_line(pairs: Vec<(&str, Value)>) -> String {
+/// The line the fields make as `serde_json::to_value`s.
+fn to_value_line(pairs: Vec<(&str, Value)>) -> String {
     let map: serde_json::Map<String, Value> =
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let ev = Event::from_map(map);
@@ -72,15 +72,15 @@ fn line_of(ev: &Event) -> String {
     strip_ts(&String::from_utf8(encode_event(ev, WireFormat::Ndjson).unwrap()).unwrap())
 }
 
-// 1. f32: was widened to f64 by to_value, now written as an f32.
+// 1. f32: written and read back as `to_value` makes it.
 #[test]
-fn f32_field_is_written_as_before() {
+fn f32_fields_are_written_as_to_value_makes_them() {
     let mut ev = Event::new();
     ev.add_field("f", 0.1f32);
     ev.add_field("list", vec![0.1f32]);
     assert_eq!(
         line_of(&ev),
-        old_line(vec![
+        to_value_line(vec![
             ("f", serde_json::to_value(0.1f32).unwrap()),
             ("list", serde_json::to_value(vec![0.1f32]).unwrap())
         ])
@@ -88,7 +88,7 @@ fn f32_field_is_written_as_before() {
 }
 
 #[test]
-fn f32_in_array_reads_back_as_before() {
+fn f32_in_an_array_reads_back_as_to_value_makes_it() {
     let mut ev = Event::new();
     ev.add_field("list", vec![0.1f32]);
     assert_eq!(
@@ -97,9 +97,10 @@ fn f32_in_array_reads_back_as_before() {
     );
 }
 
-// 2. u128 / i128 beyond 64 bits: to_value refused them ("number out of range").
+// 2. u128 / i128 beyond 64 bits: `to_value` refuses them ("number out of
+// range"), so the field is not added and the event is dropped as invalid.
 #[test]
-fn u128_out_of_range_still_marks_the_event_invalid() {
+fn u128_out_of_range_marks_the_event_invalid() {
     let (line, stats) = send_one(|c| {
         let mut ev = c.new_event();
         ev.add_field("a", 1);
@@ -117,9 +118,9 @@ fn u128_out_of_range_is_not_a_field() {
     assert_eq!(ev.get("n"), None);
 }
 
-// 3. Map keys that to_value refused (Option keys): now accepted.
+// 3. Map keys `to_value` refuses (Option keys) are refused too.
 #[test]
-fn option_map_keys_still_refused() {
+fn option_map_keys_are_refused() {
     let mut m = std::collections::BTreeMap::new();
     m.insert(Some("k"), 1);
     let mut ev = Event::new();
@@ -127,9 +128,10 @@ fn option_map_keys_still_refused() {
     assert_eq!(ev.get("m"), None);
 }
 
-// 4. Duplicate keys from one Serialize (flatten): to_value kept the last.
+// 4. Duplicate keys from one Serialize (flatten) collapse as `to_value`
+// collapses them: the last one is kept.
 #[test]
-fn duplicate_keys_in_a_value_collapse_as_before() {
+fn duplicate_keys_in_a_value_collapse_as_to_value_does() {
     #[derive(Serialize)]
     struct S {
         a: u8,
@@ -144,11 +146,12 @@ fn duplicate_keys_in_a_value_collapse_as_before() {
     ev.add_field("s", &s);
     assert_eq!(
         line_of(&ev),
-        old_line(vec![("s", serde_json::to_value(&s).unwrap())])
+        to_value_line(vec![("s", serde_json::to_value(&s).unwrap())])
     );
 }
 
-// 5. RawValue (serde_json's raw_value feature): to_value parsed it.
+// 5. RawValue (serde_json's raw_value feature) is written as the JSON it
+// holds.
 #[test]
 fn raw_value_is_written_as_its_json() {
     let raw = serde_json::value::RawValue::from_string(r#"{"a":1}"#.to_owned()).unwrap();
@@ -177,7 +180,7 @@ fn params_as_newtype_variant_is_filtered() {
     );
 }
 
-// 7. Nesting limit: enum variants' objects were not counted.
+// 7. Nesting limit: the objects of enum variants count towards it.
 #[derive(Serialize)]
 enum Expr {
     Neg(Box<Expr>),
@@ -199,9 +202,8 @@ fn nested_enum_variants_deeper_than_the_limit_are_rejected() {
     assert_eq!(stats.dropped_invalid, 1);
 }
 
-// 8. A builder's fields come first in its events, as if added first (a
-// deliberate change: JSON objects are unordered; the values and which one
-// wins are as before).
+// 8. A builder's fields come first in its events, as if added first (JSON
+// objects are unordered); an event's own value for the same key wins.
 #[test]
 fn builder_fields_come_first_and_the_events_value_wins() {
     let (line, _) = send_one(|c| {
