@@ -27,7 +27,7 @@
 //! events each).
 //!
 //! ```sh
-//! cargo bench --bench handoff
+//! cargo bench -p insights-events-bench --bench handoff
 //! ```
 
 use std::cell::UnsafeCell;

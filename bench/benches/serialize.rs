@@ -10,7 +10,7 @@
 //! checks that both give the same bytes.
 //!
 //! ```sh
-//! cargo bench --bench serialize
+//! cargo bench -p insights-events-bench --bench serialize
 //! ```
 
 use std::hint::black_box;

@@ -6,14 +6,14 @@
 //! (and `BENCHMARKS.md`).
 //!
 //! ```sh
-//! cargo run --release --example twins
-//! cargo run --release --example twins -- compressors
+//! cargo run --release -p insights-events-bench --bin twins
+//! cargo run --release -p insights-events-bench --bin twins -- compressors
 //! ```
 //!
 //! Each figure is the median of 7 rounds; run it twice (the VM is noisy).
 //!
 //! `compressors` compares deflate implementations and levels on the
-//! throughput harness's own batch bodies (`benches/common/workload.rs`:
+//! throughput harness's own batch bodies (`bench/benches/common/workload.rs`:
 //! 1,000-event Honeybadger NDJSON and 500-event Honeycomb JSON-array
 //! bodies, 8 of each): µs of CPU per body and bytes per event on the wire.
 //! Every candidate runs once per round, in turn (A, B, C, A, B, C, ...),
@@ -25,9 +25,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use insights_events::Compression;
 
-#[path = "../benches/common/bodies.rs"]
+#[path = "../../benches/common/bodies.rs"]
 mod bodies;
-#[path = "../benches/common/workload.rs"]
+#[path = "../../benches/common/workload.rs"]
 mod workload;
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -1,7 +1,7 @@
 # Writes N realistic honeybadger-python NDJSON events (80% db.query, 20% flask.request with
 # nulls, ts, request_id, params) for the `validate` speed figure:
-#   python3 benches/gen_events.py 1000000 > /tmp/events-1m.ndjson
-#   cargo build --release --bin insights-events
+#   python3 bench/benches/gen_events.py 1000000 > /tmp/events-1m.ndjson
+#   cargo build --release --features cli --bin insights-events
 #   time ./target/release/insights-events validate /tmp/events-1m.ndjson
 import json, random, uuid, sys
 random.seed(1)

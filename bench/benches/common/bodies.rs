@@ -1,7 +1,7 @@
 //! The throughput harness's batch bodies of `db.query` events, written as
 //! the worker writes them (an NDJSON body, or a Honeycomb array), for the
-//! harness's sink-ceiling phase (`examples/throughput.rs`) and the
-//! compressor comparison (`examples/twins.rs`). The including crate
+//! harness's sink-ceiling phase (`src/bin/throughput.rs`) and the
+//! compressor comparison (`src/bin/twins.rs`). The including crate
 //! declares `mod workload` (`benches/common/workload.rs`) beside this.
 
 use insights_events::DbQuery;

@@ -2,16 +2,16 @@
 //! criterion in the way: a steady loop of `DbQuery::new(..).request_id(..)
 //! .send_with(&client)` into a client whose background worker discards, next
 //! to the same loop that only builds and drops the event, and one that also
-//! reads the clock the send reads (`src/clock.rs`: the TSC where Linux keeps
+//! reads the clock the send reads (`core::fast::clock` in `src/core/fast/clock.rs`: the TSC where Linux keeps
 //! time with it, `clock_gettime` elsewhere). Small enough to run under
 //! callgrind, whose instruction counts do not depend on the machine's mood
 //! (`BENCHMARKS.md`).
 //!
 //! ```sh
-//! cargo run --release --example send_cost                   # ns per event, 4 rounds
-//! cargo build --release --example send_cost
+//! cargo run --release -p insights-events-bench --bin send_cost                 # ns per event, 4 rounds
+//! cargo build --release -p insights-events-bench --bin send_cost
 //! valgrind --tool=callgrind --separate-threads=yes \
-//!     ./target/release/examples/send_cost --only-send --rounds 1 100000
+//!     ./target/release/send_cost --only-send --rounds 1 100000
 //! callgrind_annotate --inclusive=yes callgrind.out.<pid>-01 | grep send_typed
 //! ```
 //!
@@ -26,7 +26,7 @@
 //!
 //! ```sh
 //! valgrind --tool=callgrind --separate-threads=yes \
-//!     ./target/release/examples/send_cost --only-send --rounds 1 --shape hand 100000
+//!     ./target/release/send_cost --only-send --rounds 1 --shape hand 100000
 //! callgrind_annotate --inclusive=yes callgrind.out.<pid>-01 | grep send_hand_event
 //! ```
 
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use insights_events::transmission::DiscardSender;
 use insights_events::{Backend, Builder, Client, Config, DbQuery};
 
-#[path = "../benches/common/fixed.rs"]
+#[path = "../../benches/common/fixed.rs"]
 mod fixed;
 use fixed::{QUERIES, REQUEST_IDS};
 

@@ -1,5 +1,5 @@
 //! A realistic `db.query` workload, shared by the benches and the
-//! throughput example (`#[path]`-included, not a bench target of its own).
+//! throughput and twins harnesses (`#[path]`-included, not a bench target of its own).
 //!
 //! Queries are drawn from 40 shapes (ORM-style, 60–230 bytes), each with
 //! its own number of parameters; every event has a UUID-like request id

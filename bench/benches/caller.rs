@@ -12,7 +12,7 @@
 //! `allocs/event` and the drops it saw.
 //!
 //! ```sh
-//! cargo bench --bench caller
+//! cargo bench -p insights-events-bench --bench caller
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};

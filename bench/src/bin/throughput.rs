@@ -3,7 +3,7 @@
 //! HTTP sink that counts what arrives.
 //!
 //! ```sh
-//! cargo run --release --example throughput -- --events 1000000 --backend honeybadger [--compression gzip] [--no-block]
+//! cargo run --release -p insights-events-bench --bin throughput -- --events 1000000 --backend honeybadger [--compression gzip] [--no-block]
 //! ```
 //!
 //! Flags (lists are comma-separated; every combination is run in turn):
@@ -50,9 +50,9 @@ use std::time::{Duration, SystemTime};
 use insights_events::{Backend, Client, Compression, Config, DbQuery, SendError};
 use serde_json::Value;
 
-#[path = "../benches/common/bodies.rs"]
+#[path = "../../benches/common/bodies.rs"]
 mod bodies;
-#[path = "../benches/common/workload.rs"]
+#[path = "../../benches/common/workload.rs"]
 mod workload;
 
 // ---------------------------------------------------------------------------
@@ -602,7 +602,9 @@ fn parse_opts() -> Opts {
             "--queue" => o.queue = num(args.next(), "--queue") as usize,
             "--ceiling-events" => o.ceiling_events = Some(num(args.next(), "--ceiling-events")),
             "--bench" => {} // passed by `cargo bench`
-            other => panic!("unknown argument {other:?} (see the top of examples/throughput.rs)"),
+            other => {
+                panic!("unknown argument {other:?} (see the top of bench/src/bin/throughput.rs)")
+            }
         }
     }
     o
@@ -746,7 +748,7 @@ fn sink_ceiling(
 // same workload as a plain `#[derive(Serialize)]` struct (with a
 // pre-formatted `ts`), `serde_json::to_writer` into a reused buffer, one
 // thread, for about 0.3 s. Same as `ndjson_ts/floor_derive` in
-// `benches/serialize.rs`.
+// `bench/benches/serialize.rs`.
 
 #[derive(serde::Serialize)]
 struct FloorEvent {
@@ -964,7 +966,7 @@ fn main() {
     }
     let o = parse_opts();
     if cfg!(debug_assertions) {
-        eprintln!("note: a debug build; use `cargo run --release --example throughput`");
+        eprintln!("note: a debug build; use `cargo run --release -p insights-events-bench --bin throughput`");
     }
     // What generating the events costs without sending them (the sending
     // loop below does the same work plus `send_with`).

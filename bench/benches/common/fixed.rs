@@ -1,5 +1,5 @@
 //! The fixed events of the caller cost instruments (`benches/caller.rs`,
-//! `examples/send_cost.rs`): four query shapes and four request ids.
+//! `src/bin/send_cost.rs`): four query shapes and four request ids.
 
 /// ORM-style queries, quoted identifiers included (the worker escapes them).
 pub const QUERIES: [&str; 4] = [
