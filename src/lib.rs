@@ -188,9 +188,9 @@ macro_rules! include_events {
     };
 }
 
-/// Used by generated code (and by `examples/send_cost.rs` and
-/// `examples/twins.rs`, which time the clock a typed send reads and the
-/// body compressor); not part of the API.
+/// Used by generated code (and by the benchmark harnesses in `bench/`:
+/// `send_cost` and `twins` time the clock a typed send reads, `twins` and
+/// `throughput` the body compressor); not part of the API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::client::typed::{send_typed, send_typed_with};

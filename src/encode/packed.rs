@@ -3,7 +3,7 @@
 //! Handing a typed struct to the worker costs more than building it: its
 //! box and its strings are written on the sender's core, read on the
 //! worker's, and freed (or reused) back on the sender's, so every cache line
-//! of the event crosses between cores twice (`benches/handoff.rs`). A typed
+//! of the event crosses between cores twice (`bench/benches/handoff.rs`). A typed
 //! `send()` instead packs the struct into its thread's spool (see
 //! `core::fast::slots`): the JSON structure and keys as literal bytes (generated
 //! types build those segments at compile time), strings and floats as they

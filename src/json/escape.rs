@@ -4,9 +4,10 @@
 //! Event payloads are full of characters JSON must escape: an ORM query has a
 //! `"` every few bytes. `serde_json` looks at one byte at a time and copies
 //! every run between two escapes with its own `memcpy`, which made string
-//! escaping half of the worker's encoding time (`cargo bench --bench serialize`
-//! compares the worker's encoder with serde_json's on 1,000 `db.query` events;
-//! figures in `BENCHMARKS.md`). Here a 16-byte block is loaded, stored to the
+//! escaping half of the worker's encoding time (`cargo bench -p
+//! insights-events-bench --bench serialize` compares the worker's encoder
+//! with serde_json's on 1,000 `db.query` events; figures in
+//! `BENCHMARKS.md`). Here a 16-byte block is loaded, stored to the
 //! output as it is, and checked for `"`, `\` and control characters with three
 //! SSE2 compares (SSE2 is part of every x86-64 CPU). A clean block is done. In
 //! a block with escapes, each one moves the output cursor to its position,

@@ -272,7 +272,7 @@ impl<'a> Packer<'a> {
     fn string(&mut self, s: &str) -> Result<(), Error> {
         // Strings are copied as they are, for the worker to escape:
         // escaping even short ones here costs this thread more than copying
-        // them (`benches/caller.rs`).
+        // them (`bench/benches/caller.rs`).
         if s.is_empty() {
             self.lit(b"\"\"");
             return Ok(());

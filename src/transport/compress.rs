@@ -6,16 +6,17 @@
 //! compressing a small batch (50 events). The backend is `zlib-rs`
 //! (pure Rust), 2–6× faster than `miniz_oxide` on these bodies, and the
 //! cheapest measured: libdeflate's whole-buffer level 1 makes bodies 21%
-//! smaller for 1.5× the CPU (`cargo run --release --example twins --
-//! compressors`; figures in `BENCHMARKS.md`, "Compression").
+//! smaller for 1.5× the CPU (`cargo run --release -p insights-events-bench
+//! --bin twins -- compressors`; figures in `BENCHMARKS.md`, "Compression").
 //!
-//! Why the gzip header and trailer are written here, around flate2's `Compress`
-//! and `Crc`, instead of using `flate2::write::GzEncoder`: the encoder cannot
-//! be reset, so each body would set up a new deflate state. Measured by `cargo
-//! run --release --example twins` (two runs): a 50-event body takes 14.4 / 15.2
-//! µs here against 20.9 / 22.2 µs with a new `GzEncoder`; a 1,000-event body
-//! 355 / 335 µs against 351 / 344 µs (the same within noise); the output is the
-//! same size within a byte.
+//! Why the gzip header and trailer are written here, around flate2's
+//! `Compress` and `Crc`, instead of using `flate2::write::GzEncoder`: the
+//! encoder cannot be reset, so each body would set up a new deflate state.
+//! Measured by `cargo run --release -p insights-events-bench --bin twins`
+//! (two runs): a 50-event body takes 14.4 / 15.2 µs here against 20.9 /
+//! 22.2 µs with a new `GzEncoder`; a 1,000-event body 355 / 335 µs against
+//! 351 / 344 µs (the same within noise); the output is the same size within
+//! a byte.
 
 use std::cell::RefCell;
 use std::io;

@@ -25,9 +25,10 @@
 //! and gives an `Instant`; a send needs wall time since the Unix epoch,
 //! following NTP steps within a millisecond, which a `quanta` user would
 //! build on top of it with the same extrapolation and resync this module
-//! does. Measured by `cargo run --release --example twins` (2026-12-01,
-//! two runs): `since_epoch` 18.0 / 19.0 ns per read, `quanta::Clock::now`
-//! 14.8 / 15.2 ns (no wall time), `SystemTime::now` 31.1 / 33.9 ns.
+//! does. Measured by `cargo run --release -p insights-events-bench --bin
+//! twins` (2026-12-01, two runs): `since_epoch` 18.0 / 19.0 ns per read,
+//! `quanta::Clock::now` 14.8 / 15.2 ns (no wall time), `SystemTime::now`
+//! 31.1 / 33.9 ns.
 
 use std::time::Duration;
 #[cfg(not(unix))]
