@@ -114,6 +114,11 @@ mod config;
 #[cfg(any(feature = "tower", feature = "tracing"))]
 pub mod integrations;
 
+/// Entry points for the loom model checks of the spool (built only with
+/// `--cfg loom`; see RELIABILITY.md, "Model checking and valgrind").
+#[cfg(loom)]
+#[doc(hidden)]
+pub use crate::core::fast::loom_entry as __loom;
 pub use crate::pipeline::{context, filter, sampling};
 pub use crate::schema::{check, generated, loaded, placing};
 

@@ -1,15 +1,17 @@
 //! Model checks (loom) of the fast path's hand-off protocol, in miniature.
 //!
-//! loom cannot run the real code: `core::fast` uses `std`'s atomics and
-//! locks, which loom does not see. So this file is a small, faithful model
-//! of the protocol of `src/core/fast/raw.rs` (the spool buffer and its
+//! The spool itself (`raw::spool`: publish, take, rewind, reclaim) runs
+//! under loom on the real code, through `core::fast::sync`: see
+//! `tests/loom_spool.rs`. The slots, the worker and the wake-up still use
+//! `std`'s atomics and locks directly, which loom does not see. So this
+//! file is a small, faithful model of the protocol of `src/core/fast/raw.rs` (the spool buffer and its
 //! marks) and `src/core/fast/slots.rs` (the slot, seal, install, take,
 //! drop_stranded, the thread's exit), with the worker's side from
 //! `src/core/worker.rs` and the wake-up from `src/core/shared.rs`, written
 //! with loom's atomics, mutex, cells and threads and the same orderings as
 //! the real code. Every step names the real function it stands for. It
-//! depends on nothing of the crate (the crate cannot be built with
-//! `--cfg loom`), and compiles to nothing without `cfg(loom)`.
+//! depends on nothing of the crate, and compiles to nothing without
+//! `cfg(loom)`.
 //!
 //! What the model keeps and what it leaves out:
 //! * A record is one `u32` (an event's id, never 0) in one cell of a spool
@@ -39,7 +41,7 @@
 //!   and does not explore load buffering.
 //! * Observations (what was delivered, counted closed, ...) go into a
 //!   `std` mutex that loom does not see: it only records, never orders.
-//! * A few planted bugs (`Mutant`, and Relaxed orderings) check that the
+//! * A few planted bugs (`Mutant`) check that the
 //!   models' checks catch what they are meant to.
 //!
 //! Run (see RELIABILITY.md, "Model checking and valgrind", for why the
@@ -50,7 +52,7 @@
 //! mkdir -p target && printf '#!/bin/sh\nexec "$@" --cfg loom\n' > target/loom-rustc
 //! chmod +x target/loom-rustc
 //! RUSTC_WORKSPACE_WRAPPER="$PWD/target/loom-rustc" CARGO_TARGET_DIR=target/loom \
-//!   cargo test --release --test loom_handoff -- --nocapture --test-threads=1
+//!   cargo test --release --test loom_spool --test loom_handoff -- --nocapture --test-threads=1
 //! ```
 #![cfg(loom)]
 
@@ -916,33 +918,8 @@ fn a_records_are_taken_once_in_order_and_never_before_they_are_published() {
     });
 }
 
-/// (a) with `put` publishing with Relaxed: loom must report the worker
-/// reading a cell not ordered after its write, which shows that the model
-/// sees what the Release in `OwnSpool::put` is for.
-#[test]
-#[should_panic(expected = "Causality violation")]
-fn a_mutant_relaxed_publish_is_caught() {
-    let cfg = Cfg {
-        publish: Relaxed,
-        ..REAL
-    };
-    check("a mutant (Relaxed publish)", A_BOUND, move || {
-        model_a(cfg, A_EVENTS, A_TURNS)
-    });
-}
-
-/// (a) with the worker loading `committed` Relaxed: caught likewise.
-#[test]
-#[should_panic(expected = "Causality violation")]
-fn a_mutant_relaxed_read_of_committed_is_caught() {
-    let cfg = Cfg {
-        read_committed: Relaxed,
-        ..REAL
-    };
-    check("a mutant (Relaxed read)", A_BOUND, move || {
-        model_a(cfg, A_EVENTS, A_TURNS)
-    });
-}
+// The planted Relaxed publish and Relaxed read of `committed` run on the
+// real spool now: tests/loom_spool.rs.
 
 /// (a) across a recycled buffer: the worker processes a whole-buffer
 /// chunk (reading its cells outside any lock) and gives it back; the

@@ -5,6 +5,9 @@
 //!   of packed records, and the registry the worker walks.
 //! * [`clock`]: the wall clock a typed send reads (the TSC where Linux
 //!   keeps time with it).
+//! * [`sync`]: the atomics and locks `raw::spool` uses: `std`'s, or
+//!   loom's under `--cfg loom`, so that loom checks the real spool
+//!   (`loom_entry`, `tests/loom_spool.rs`).
 //! * [`raw`]: every `unsafe` operation, each behind a safe interface:
 //!   typed events' blocks reused on the sending thread ([`raw::blocks`]),
 //!   the spool buffer and its marks ([`raw::spool`]), the clock's raw
@@ -22,6 +25,9 @@
 //! Part of `core` (layer 6); uses `core::inflight`, `encode`, `model`.
 
 pub(crate) mod clock;
+#[cfg(loom)]
+pub mod loom_entry;
 #[allow(unsafe_code)]
 pub(crate) mod raw;
 pub(crate) mod slots;
+pub(crate) mod sync;

@@ -208,7 +208,30 @@ pub(crate) mod spool {
 
     use std::mem::ManuallyDrop;
     use std::ptr::NonNull;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::core::fast::sync::{AtomicUsize, Bytes, Ordering};
+
+    /// The ordering of `put`'s store of `committed`: `Release` (a loom
+    /// test may plant `Relaxed`, see `sync::Plant`).
+    #[inline(always)]
+    fn publish_order() -> Ordering {
+        #[cfg(loom)]
+        if crate::core::fast::sync::Plant::RelaxedPublish.is() {
+            return Ordering::Relaxed;
+        }
+        Ordering::Release
+    }
+
+    /// The ordering of `published`'s load of `committed`: `Acquire` (a
+    /// loom test may plant `Relaxed`, see `sync::Plant`).
+    #[inline(always)]
+    fn read_committed_order() -> Ordering {
+        #[cfg(loom)]
+        if crate::core::fast::sync::Plant::RelaxedReadOfCommitted.is() {
+            return Ordering::Relaxed;
+        }
+        Ordering::Acquire
+    }
 
     /// How far the owner has written its spool, and the worker read it.
     #[derive(Default)]
@@ -247,6 +270,8 @@ pub(crate) mod spool {
     pub(crate) struct SpoolView {
         ptr: NonNull<u8>,
         cap: usize,
+        /// The buffer's bytes as loom sees them (nothing without loom).
+        bytes: Bytes,
     }
 
     // SAFETY: the pointer is only dereferenced through `published`, under
@@ -259,11 +284,12 @@ pub(crate) mod spool {
         /// The published bytes not taken yet, and the `committed` mark.
         /// `marks` are the marks of this view's spool (the slot's).
         pub(crate) fn published<'a>(&'a self, marks: &Marks) -> (&'a [u8], usize) {
-            let committed = marks.committed.load(Ordering::Acquire).min(self.cap);
+            let committed = marks.committed.load(read_committed_order()).min(self.cap);
             let taken = marks.taken.load(Ordering::Relaxed);
             if committed <= taken {
                 return (&[], committed);
             }
+            self.bytes.read(taken, committed);
             // SAFETY: `self` is borrowed from the locked state, so the owner
             // cannot reclaim the buffer meanwhile; `committed` is a length the
             // owner wrote before its release store (marks start at 0 with
@@ -288,6 +314,8 @@ pub(crate) mod spool {
         count: usize,
         /// A view of the buffer was handed out.
         viewed: bool,
+        /// The buffer's bytes as loom sees them (nothing without loom).
+        bytes: Bytes,
     }
 
     impl OwnSpool {
@@ -310,6 +338,7 @@ pub(crate) mod spool {
                 len: 0,
                 count: 0,
                 viewed: false,
+                bytes: Bytes::new(buf.capacity()),
             }
         }
 
@@ -319,6 +348,7 @@ pub(crate) mod spool {
             SpoolView {
                 ptr: self.ptr,
                 cap: self.cap,
+                bytes: self.bytes.clone(),
             }
         }
 
@@ -352,6 +382,7 @@ pub(crate) mod spool {
         pub(crate) fn put(&mut self, marks: &Marks, record: &[u8]) {
             let n = record.len();
             assert!(self.cap - self.len >= n);
+            self.bytes.write(self.len, self.len + n);
             // SAFETY: `[len, len + n)` is inside the buffer (asserted above)
             // and past the published bytes: nobody reads it until the store
             // below.
@@ -360,7 +391,7 @@ pub(crate) mod spool {
             }
             self.len += n;
             self.count += 1;
-            marks.committed.store(self.len, Ordering::Release);
+            marks.committed.store(self.len, publish_order());
         }
 
         /// Forgets the records (sealed or taken: under the lock) and resets
@@ -384,6 +415,8 @@ pub(crate) mod spool {
             if !mine {
                 return None;
             }
+            // The free that follows, as loom sees it.
+            self.bytes.write(0, self.cap);
             // SAFETY: `ptr` and `cap` come from a vector (`new`) whose first
             // `len` bytes were written; the only view of it was just taken
             // out of the locked state (or none was handed out), so nothing
