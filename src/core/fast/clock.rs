@@ -19,14 +19,12 @@
 //! Elsewhere, and until a thread has confirmed the rate, `CLOCK_REALTIME`
 //! is read every time.
 //!
-//! Part of `core::fast` (layer 6); uses `core::fast::raw` (the raw reads).
-//!
 //! Why not `quanta`: it calibrates the TSC against the *monotonic* clock
 //! and gives an `Instant`; a send needs wall time since the Unix epoch,
 //! following NTP steps within a millisecond, which a `quanta` user would
 //! build on top of it with the same extrapolation and resync this module
 //! does. Measured by `cargo run --release -p insights-events-bench --bin
-//! twins` (2026-12-01, two runs): `since_epoch` 18.0 / 19.0 ns per read,
+//! twins` (two runs): `since_epoch` 18.0 / 19.0 ns per read,
 //! `quanta::Clock::now` 14.8 / 15.2 ns (no wall time), `SystemTime::now`
 //! 31.1 / 33.9 ns.
 

@@ -4,8 +4,6 @@
 //! it, with the slot's lock a [`sync::Mutex`](super::sync::Mutex) (loom's
 //! under `--cfg loom`). Built only with `--cfg loom`; re-exported,
 //! hidden, as `insights_events::__loom`.
-//!
-//! Part of `core::fast` (layer 6); uses nothing outside it.
 
 use super::raw::spool::{Marks, OwnSpool, SpoolView};
 use super::sync::{Arc, Mutex};

@@ -21,8 +21,6 @@
 //! under the slot's lock. Every `unsafe` block has a `SAFETY:` comment
 //! (denied otherwise by `clippy::undocumented_unsafe_blocks`) and is run by
 //! the tests of `raw` and by `tests/slots.rs`.
-//!
-//! Part of `core` (layer 6); uses `core::inflight`, `encode`, `model`.
 
 pub(crate) mod clock;
 #[cfg(loom)]

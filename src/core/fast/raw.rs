@@ -11,8 +11,6 @@
 //! * [`cpu`]: `clock_gettime(CLOCK_REALTIME)`, the TSC, and the CPU's
 //!   invariant-TSC bit, for the clock a typed send reads.
 //! * [`fork`]: `pthread_atfork`, so a forked child notices it is one.
-//!
-//! Part of `core::fast` (layer 6); uses `model` (the `ErasedTyped` box).
 
 pub(crate) mod blocks {
     //! Reuse of typed events' heap blocks on the thread that sends them.

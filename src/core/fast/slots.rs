@@ -53,9 +53,8 @@
 //! is refused before it reaches the slot). Until then `stats()` shows it
 //! as pending: typically at most one such record per thread.
 //!
-//! Part of `core::fast` (layer 6); uses `core::fast::raw`,
-//! `core::inflight`, `encode`, `model`. The core that owns the slots is
-//! reached through the [`SlotOwner`] trait, not named.
+//! The core that owns the slots is reached through the [`SlotOwner`]
+//! trait, not named.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

@@ -19,8 +19,6 @@
 //! Today `raw::spool` goes through this module; the slots, the worker and
 //! the wake-up still use `std` directly and are checked by the miniature
 //! of `tests/loom_handoff.rs`.
-//!
-//! Part of `core::fast` (layer 6); uses nothing of the crate.
 
 // What the slot and worker code will use when they move here.
 #![allow(unused_imports, dead_code)]
