@@ -127,6 +127,11 @@ thread_local! {
 /// would not reach the queries sqlx runs on its own thread.
 #[cfg(feature = "tower")]
 pub(crate) fn watch_request_span(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    if FILTERED_REQUEST_SPAN.is_raised() {
+        // Said once already: no need to look at the subscriber again on
+        // every request.
+        return make();
+    }
     let (span, missed) = request_span_missed(make);
     if missed && FILTERED_REQUEST_SPAN.first() {
         warn(FILTERED_REQUEST_SPAN_WARNING);
